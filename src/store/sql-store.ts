@@ -1,0 +1,452 @@
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+import type { Kysely, Selectable } from 'kysely';
+import { NotFoundError, SapphireError } from '../core/errors.ts';
+import type { Example } from '../data/types.ts';
+import { type ArtifactFolder, sha256Hex } from './artifacts.ts';
+import { canonicalJson, parseExamplesJsonl, serialiseExamples } from './canonical.ts';
+import type {
+  DatasetVersionsTable,
+  RunsTable,
+  SqlDialectName,
+  StoreDatabase,
+  StoreTables,
+} from './database.ts';
+import { checkDatasetName, datasetVersionId, newRunId, parseDatasetRef } from './ids.ts';
+import type {
+  DatasetVersion,
+  MetricPoint,
+  NewDatasetVersion,
+  NewRun,
+  Run,
+  RunStatus,
+  Store,
+} from './store.ts';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+const DATA_LS_HINT = 'run `sapphire data ls` to see the stored dataset versions';
+const RUNS_LS_HINT = 'run `sapphire runs ls` to see the tracked runs';
+
+function badInput(message: string, path: string, hint: string): SapphireError {
+  return new SapphireError('BAD_INPUT', message, { path, hint });
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function toVersion(row: Selectable<DatasetVersionsTable>): DatasetVersion {
+  return {
+    id: row.id,
+    name: row.name,
+    hash: row.hash,
+    parentId: row.parent_id,
+    operation: JSON.parse(row.operation),
+    exampleCount: Number(row.example_count),
+    splitCounts: JSON.parse(row.split_counts),
+    blob: row.blob,
+    createdAt: row.created_at,
+  };
+}
+
+function toRun(row: Selectable<RunsTable>): Run {
+  return {
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    status: row.status as RunStatus,
+    config: JSON.parse(row.config),
+    datasetVersions: JSON.parse(row.dataset_versions),
+    seed: row.seed == null ? null : Number(row.seed),
+    metrics: JSON.parse(row.metrics),
+    tags: JSON.parse(row.tags),
+    error: row.error,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+  };
+}
+
+/** Checks a `{ key: finite number }` record (metric names non-empty), naming the bad field. */
+function checkMetrics(metrics: unknown, path: string): Record<string, number> {
+  if (!isPlainObject(metrics))
+    throw badInput(`${path} must be an object of numbers`, path, 'pass e.g. { f1: 0.91 }');
+  for (const [key, value] of Object.entries(metrics)) {
+    if (key === '') throw badInput(`${path} has an empty metric name`, path, 'name every metric');
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw badInput(
+        `${path}.${key} is ${String(value)}; only finite numbers can be logged`,
+        `${path}.${key}`,
+        'report a diverged run with finishRun({ status: "failed", error }) instead of logging NaN or Infinity',
+      );
+    }
+  }
+  return metrics as Record<string, number>;
+}
+
+/**
+ * The one Store implementation: SQL through kysely (SQLite or PostgreSQL) plus a content-addressed
+ * artifact folder. Open it with `openStore`.
+ *
+ * Dataset versions are written blob first (temp file + rename), then the version row in a transaction;
+ * a failure between the two can leave an unreferenced blob in the artifact folder (harmless: blobs are
+ * content-addressed and a later put of the same content reuses it) but never a version without its data.
+ */
+export class SqlStore implements Store {
+  readonly location: string;
+  /** `sqlite` or `postgres`. */
+  readonly dialect: SqlDialectName;
+  /** The typed kysely handle, for migrations and tooling; prefer the Store methods. */
+  readonly db: Kysely<StoreTables>;
+  /** The content-addressed folder holding dataset blobs and other artifacts. */
+  readonly artifacts: ArtifactFolder;
+  private closed = false;
+
+  constructor(database: StoreDatabase, artifacts: ArtifactFolder) {
+    this.db = database.db;
+    this.dialect = database.dialect;
+    this.location = database.location;
+    this.artifacts = artifacts;
+  }
+
+  private active(): Kysely<StoreTables> {
+    if (this.closed) {
+      throw new SapphireError('STORE_ERROR', `the store at ${this.location} is closed`, {
+        hint: 'open it again with openStore()',
+      });
+    }
+    return this.db;
+  }
+
+  async putDatasetVersion(input: NewDatasetVersion): Promise<{ version: DatasetVersion; created: boolean }> {
+    const db = this.active();
+    if (!isPlainObject(input))
+      throw badInput('the new dataset version must be an object', '', 'pass { name, examples, operation }');
+    checkDatasetName(input.name);
+    const operation = input.operation;
+    if (!isPlainObject(operation) || typeof operation.kind !== 'string' || operation.kind === '') {
+      throw badInput(
+        'operation.kind must be a non-empty string',
+        'operation.kind',
+        'describe how the version was made, e.g. { kind: "import", params: { … } }',
+      );
+    }
+    if (operation.params !== undefined && !isPlainObject(operation.params)) {
+      throw badInput(
+        'operation.params must be an object',
+        'operation.params',
+        'pass the parameters as an object',
+      );
+    }
+    canonicalJson(operation.params ?? {}, 'operation.params'); // rejects what JSON would silently change (NaN, Date, …)
+    const operationJson = JSON.stringify({ kind: operation.kind, params: operation.params ?? {} });
+
+    const serialised = serialiseExamples(input.examples, `dataset "${input.name}"`);
+    const existing = await db
+      .selectFrom('dataset_versions')
+      .selectAll()
+      .where('name', '=', input.name)
+      .where('hash', '=', serialised.hash)
+      .executeTakeFirst();
+    if (existing) return { version: toVersion(existing), created: false };
+
+    let parentId: string | null = null;
+    if (input.parentId != null) {
+      try {
+        parentId = (await this.getDatasetVersion(input.parentId)).id;
+      } catch (err) {
+        if (err instanceof NotFoundError) {
+          throw new NotFoundError(
+            `parent version "${input.parentId}" of dataset "${input.name}" does not exist`,
+            {
+              path: 'parentId',
+              hint: DATA_LS_HINT,
+            },
+          );
+        }
+        throw err;
+      }
+    }
+
+    // 1. The data, durably, under its content hash. 2. The row that makes it visible, in a transaction.
+    const blob = await this.artifacts.put(await gzipAsync(Buffer.from(serialised.jsonl, 'utf8')));
+    const id = datasetVersionId(input.name, serialised.hash);
+    try {
+      return await db.transaction().execute(async (trx) => {
+        const inserted = await trx
+          .insertInto('dataset_versions')
+          .values({
+            id,
+            name: input.name,
+            hash: serialised.hash,
+            parent_id: parentId,
+            operation: operationJson,
+            example_count: input.examples.length,
+            split_counts: JSON.stringify(serialised.splitCounts),
+            blob,
+            created_at: new Date().toISOString(),
+          })
+          .onConflict((oc) => oc.columns(['name', 'hash']).doNothing())
+          .executeTakeFirst();
+        const row = await trx
+          .selectFrom('dataset_versions')
+          .selectAll()
+          .where('name', '=', input.name)
+          .where('hash', '=', serialised.hash)
+          .executeTakeFirstOrThrow();
+        return { version: toVersion(row), created: Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0 };
+      });
+    } catch (err) {
+      throw new SapphireError(
+        'STORE_ERROR',
+        `could not record version ${id} of dataset "${input.name}" in ${this.location}: ${(err as Error).message}`,
+        { hint: 'nothing was recorded; fix the cause and store the dataset again', cause: err },
+      );
+    }
+  }
+
+  async listDatasetVersions(name?: string): Promise<DatasetVersion[]> {
+    let query = this.active().selectFrom('dataset_versions').selectAll().orderBy('seq', 'desc');
+    if (name !== undefined) query = query.where('name', '=', name);
+    return (await query.execute()).map(toVersion);
+  }
+
+  async getDatasetVersion(ref: string): Promise<DatasetVersion> {
+    const db = this.active();
+    const { name, prefix } = parseDatasetRef(ref);
+    if (prefix === null) {
+      const row = await db
+        .selectFrom('dataset_versions')
+        .selectAll()
+        .where('name', '=', name)
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      if (!row)
+        throw new NotFoundError(`no dataset named "${name}" in ${this.location}`, { hint: DATA_LS_HINT });
+      return toVersion(row);
+    }
+    const rows = await db
+      .selectFrom('dataset_versions')
+      .selectAll()
+      .where('name', '=', name)
+      .where('hash', 'like', `${prefix}%`)
+      .orderBy('seq', 'desc')
+      .limit(20)
+      .execute();
+    if (rows.length === 1) return toVersion(rows[0]!);
+    if (rows.length > 1) {
+      throw new SapphireError(
+        'BAD_INPUT',
+        `"${ref}" is ambiguous: it matches ${rows.map((r) => r.id).join(', ')}`,
+        {
+          candidates: rows.map((r) => r.id),
+          hint: 'add more characters of the hash after @',
+        },
+      );
+    }
+    const others = await db
+      .selectFrom('dataset_versions')
+      .select('id')
+      .where('name', '=', name)
+      .orderBy('seq', 'desc')
+      .limit(5)
+      .execute();
+    const known = others.length > 0 ? ` (versions of "${name}": ${others.map((r) => r.id).join(', ')})` : '';
+    throw new NotFoundError(`no dataset version "${ref}" in ${this.location}${known}`, {
+      hint: DATA_LS_HINT,
+    });
+  }
+
+  async loadExamples(ref: string): Promise<Example[]> {
+    const version = await this.getDatasetVersion(ref);
+    const bytes = await this.artifacts.get(version.blob);
+    let jsonl: string;
+    try {
+      jsonl = (await gunzipAsync(bytes)).toString('utf8');
+    } catch (err) {
+      throw new SapphireError(
+        'STORE_ERROR',
+        `the data of ${version.id} cannot be decompressed: ${(err as Error).message}`,
+        {
+          file: this.artifacts.pathOf(version.blob),
+          hint: 'restore the artifact from a backup or import the dataset again',
+        },
+      );
+    }
+    const actual = sha256Hex(jsonl);
+    if (actual !== version.hash) {
+      throw new SapphireError(
+        'STORE_ERROR',
+        `the data of ${version.id} is corrupted: its content hashes to ${actual}`,
+        {
+          file: this.artifacts.pathOf(version.blob),
+          hint: 'restore the artifact from a backup or import the dataset again',
+        },
+      );
+    }
+    return parseExamplesJsonl(jsonl, this.artifacts.pathOf(version.blob));
+  }
+
+  async createRun(input: NewRun): Promise<Run> {
+    const db = this.active();
+    if (!isPlainObject(input) || typeof input.kind !== 'string' || input.kind === '') {
+      throw badInput('a run needs a non-empty kind', 'kind', 'pass e.g. { kind: "train" }');
+    }
+    if (input.name != null && typeof input.name !== 'string')
+      throw badInput('run name must be a string', 'name', 'pass a string or null');
+    const config = input.config ?? {};
+    if (!isPlainObject(config))
+      throw badInput('run config must be an object', 'config', 'pass the filled config object');
+    canonicalJson(config, 'config');
+    const seed = input.seed ?? null;
+    if (seed !== null && !Number.isSafeInteger(seed))
+      throw badInput(`seed ${seed} is not an integer`, 'seed', 'use an integer seed');
+    const tags = input.tags ?? [];
+    if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string'))
+      throw badInput('tags must be strings', 'tags', 'pass e.g. ["baseline"]');
+    // Store full ids so a run names exactly the data it saw, even after newer versions arrive.
+    const datasetVersions: string[] = [];
+    for (const ref of input.datasetVersions ?? [])
+      datasetVersions.push((await this.getDatasetVersion(ref)).id);
+
+    const startedAt = new Date();
+    const row = {
+      id: newRunId(startedAt),
+      kind: input.kind,
+      name: input.name ?? null,
+      status: 'running',
+      config: JSON.stringify(config),
+      dataset_versions: JSON.stringify(datasetVersions),
+      seed,
+      metrics: '{}',
+      tags: JSON.stringify(tags),
+      error: null,
+      started_at: startedAt.toISOString(),
+      ended_at: null,
+    };
+    await db.insertInto('runs').values(row).execute();
+    return this.getRun(row.id);
+  }
+
+  private async runningRun(runId: string, action: string): Promise<Run> {
+    const run = await this.getRun(runId);
+    if (run.status !== 'running') {
+      throw new SapphireError('CONFLICT', `cannot ${action} run ${runId}: it is already ${run.status}`, {
+        hint: 'start a new run for new results',
+      });
+    }
+    return run;
+  }
+
+  async logMetrics(runId: string, step: number, metrics: Record<string, number>): Promise<void> {
+    const db = this.active();
+    if (!Number.isSafeInteger(step) || step < 0)
+      throw badInput(`step ${step} is not a non-negative integer`, 'step', 'count steps 0, 1, 2, …');
+    const values = checkMetrics(metrics, 'metrics');
+    await this.runningRun(runId, 'log metrics to');
+    const rows = Object.entries(values).map(([key, value]) => ({ run_id: runId, key, step, value }));
+    if (rows.length === 0) return;
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('run_metrics')
+        .values(rows)
+        .onConflict((oc) =>
+          oc.columns(['run_id', 'key', 'step']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })),
+        )
+        .execute();
+    });
+  }
+
+  async finishRun(
+    runId: string,
+    outcome: { status: 'finished' | 'failed'; metrics?: Record<string, number>; error?: string },
+  ): Promise<Run> {
+    const db = this.active();
+    if (!isPlainObject(outcome) || (outcome.status !== 'finished' && outcome.status !== 'failed')) {
+      throw badInput(
+        'outcome.status must be "finished" or "failed"',
+        'status',
+        'pass { status: "finished", metrics } or { status: "failed", error }',
+      );
+    }
+    const metrics = checkMetrics(outcome.metrics ?? {}, 'metrics');
+    await this.runningRun(runId, 'finish');
+    const result = await db
+      .updateTable('runs')
+      .set({
+        status: outcome.status,
+        metrics: JSON.stringify(metrics),
+        error: outcome.status === 'failed' ? (outcome.error ?? 'unknown error') : null,
+        ended_at: new Date().toISOString(),
+      })
+      .where('id', '=', runId)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) await this.runningRun(runId, 'finish'); // lost a race: report who won
+    return this.getRun(runId);
+  }
+
+  async getRun(runId: string): Promise<Run> {
+    const row = await this.active().selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst();
+    if (!row) throw new NotFoundError(`no run "${runId}" in ${this.location}`, { hint: RUNS_LS_HINT });
+    return toRun(row);
+  }
+
+  async listRuns(filter: { kind?: string; status?: RunStatus } = {}): Promise<Run[]> {
+    let query = this.active().selectFrom('runs').selectAll().orderBy('seq', 'desc');
+    if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
+    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    return (await query.execute()).map(toRun);
+  }
+
+  async metricHistory(runId: string, key?: string): Promise<MetricPoint[]> {
+    await this.getRun(runId);
+    let query = this.active()
+      .selectFrom('run_metrics')
+      .select(['key', 'step', 'value'])
+      .where('run_id', '=', runId)
+      .orderBy('key')
+      .orderBy('step');
+    if (key !== undefined) query = query.where('key', '=', key);
+    return (await query.execute()).map((r) => ({ key: r.key, step: Number(r.step), value: Number(r.value) }));
+  }
+
+  async putArtifact(bytes: Uint8Array): Promise<string> {
+    this.active();
+    if (!(bytes instanceof Uint8Array))
+      throw badInput('an artifact must be bytes (Uint8Array)', 'bytes', 'encode the content first');
+    return this.artifacts.put(bytes);
+  }
+
+  async getArtifact(hash: string): Promise<Uint8Array> {
+    this.active();
+    return this.artifacts.get(hash);
+  }
+
+  /** Reads a value from the store's settings table (e.g. `artifacts_root`), or null. */
+  async getSetting(key: string): Promise<string | null> {
+    const row = await this.active()
+      .selectFrom('settings')
+      .select('value')
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return row?.value ?? null;
+  }
+
+  /** Writes a value into the store's settings table. */
+  async setSetting(key: string, value: string): Promise<void> {
+    await this.active()
+      .insertInto('settings')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.db.destroy();
+  }
+}
