@@ -54,9 +54,10 @@ function headerLine(name: string, stats: DatasetStats): string {
     stats.task === 'ner'
       ? plural(stats.entities.total, 'entity', 'entities')
       : plural(stats.classLabels.length, 'label'),
-    plural(stats.characters, 'character'),
   ];
-  return wrap(parts.join(' · '));
+  if (stats.task === 'ner' && stats.classLabels.length > 0)
+    parts.push(plural(stats.classLabels.length, 'class label'));
+  return parts.join(' · ');
 }
 
 function splitsTable(stats: DatasetStats): string {

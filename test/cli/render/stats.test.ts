@@ -41,7 +41,7 @@ describe('renderStats', () => {
   const prose = report.replace(/\n {2}(?=\S)/g, ' ');
 
   it('starts with a header line naming the dataset and its sizes', () => {
-    assert.equal(lines[0], 'shoes@ab12cd · ner · 7 examples · 22 tokens · 6 entities · 99 characters');
+    assert.equal(lines[0], 'shoes@ab12cd · ner · 7 examples · 22 tokens · 6 entities');
   });
 
   it('lists split sizes and entities per label', () => {
@@ -122,7 +122,7 @@ describe('renderStats', () => {
       { id: 'c3', text: '東京 is great 😀', labels: ['1'], meta: {} },
     ]);
     const out = renderStats('reviews', stats);
-    assert.equal(out.split('\n')[0], 'reviews · classify · 3 examples · 8 tokens · 2 labels · 33 characters');
+    assert.equal(out.split('\n')[0], 'reviews · classify · 3 examples · 8 tokens · 2 labels');
     assert.ok(out.includes('Examples per label'));
     assert.match(out, /^1\s+2\s+66\.7%$/m, 'labels are left-aligned even when they look like numbers');
     assert.ok(
