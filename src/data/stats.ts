@@ -167,7 +167,8 @@ export function normalizeText(text: string): string {
 
 const SPLIT_ORDER = ['train', 'dev', 'validation', 'valid', 'test'];
 
-function compareSplits(a: string, b: string): number {
+/** Orders split names train, dev, validation, valid, test, then others by name, `(none)` last. */
+export function compareSplits(a: string, b: string): number {
   const rank = (s: string) => {
     if (s === NO_SPLIT) return SPLIT_ORDER.length + 1;
     const i = SPLIT_ORDER.indexOf(s);

@@ -6,7 +6,7 @@ import { loadProject, PROJECT_FILE, type ProblemCard, writeProblemCard } from '.
 import { importDataset, splitDataset } from '../data/dataset-ops.ts';
 import { readDataset } from '../data/formats/index.ts';
 import { sliceMembership } from '../data/slices.ts';
-import { computeStats, type DatasetStats } from '../data/stats.ts';
+import { compareSplits, computeStats, type DatasetStats } from '../data/stats.ts';
 import type { Example, TaskKind } from '../data/types.ts';
 import { openStore } from '../store/open-store.ts';
 import type { DatasetVersion } from '../store/store.ts';
@@ -150,6 +150,7 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
       });
       options.onStep?.(
         `Split ${split.id}: ${Object.entries(split.splitCounts)
+          .sort(([a], [b]) => compareSplits(a, b))
           .map(([k, n]) => `${k} ${n}`)
           .join(', ')}`,
       );

@@ -14,7 +14,13 @@ import { sliceMembership } from '../../data/slices.ts';
 import { computeStats } from '../../data/stats.ts';
 import { withProject } from '../context.ts';
 import { type GlobalFlags, note, printJson, say, splitOverrides } from '../output.ts';
-import { renderExamples, renderImport, renderLineage, renderVersions } from '../render/datasets.ts';
+import {
+  describeSplits,
+  renderExamples,
+  renderImport,
+  renderLineage,
+  renderVersions,
+} from '../render/datasets.ts';
 import { renderStats } from '../render/stats.ts';
 
 const FORMATS = ['auto', 'conll', 'jsonl', 'csv', 'lines', 'html'];
@@ -260,9 +266,7 @@ export function registerDataCommands(program: Command): void {
             task: ctx.card.task,
           });
           if (flags.json) return printJson({ version, created });
-          const counts = Object.entries(version.splitCounts)
-            .map(([k, n]) => `${k} ${n.toLocaleString('en-US')}`)
-            .join(', ');
+          const counts = describeSplits(version);
           say(
             `${created ? 'Created' : 'Already stored:'} ${version.id} (${counts}), from ${version.parentId}.`,
           );

@@ -1,11 +1,13 @@
 import { formatProblem } from '../../core/errors.ts';
 import type { ImportResult } from '../../data/dataset-ops.ts';
+import { compareSplits } from '../../data/stats.ts';
 import type { Example } from '../../data/types.ts';
 import type { DatasetVersion } from '../../store/store.ts';
 import { formatCount, renderTable } from './table.ts';
 
-function describeSplits(version: DatasetVersion): string {
-  const entries = Object.entries(version.splitCounts);
+/** A version's split counts as `train 8,003, dev 1,000, test 1,000`, in the conventional order. */
+export function describeSplits(version: DatasetVersion): string {
+  const entries = Object.entries(version.splitCounts).sort(([a], [b]) => compareSplits(a, b));
   return entries.length === 0 ? '-' : entries.map(([name, n]) => `${name} ${formatCount(n)}`).join(', ');
 }
 
