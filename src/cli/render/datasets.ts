@@ -1,9 +1,9 @@
 import { formatProblem } from '../../core/errors.ts';
+import { formatCount, renderTable } from '../../core/table.ts';
 import type { ImportResult } from '../../data/dataset-ops.ts';
 import { compareSplits } from '../../data/stats.ts';
 import type { Example } from '../../data/types.ts';
 import type { DatasetVersion } from '../../store/store.ts';
-import { formatCount, renderTable } from './table.ts';
 
 /** A version's split counts as `train 8,003, dev 1,000, test 1,000`, in the conventional order. */
 export function describeSplits(version: DatasetVersion): string {

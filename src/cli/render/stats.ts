@@ -1,5 +1,5 @@
+import { displayWidth, formatCount, formatPercent, renderTable, truncate } from '../../core/table.ts';
 import { type DatasetStats, NO_SPLIT, type SplitStats } from '../../data/stats.ts';
-import { displayWidth, formatCount, formatPercent, renderTable, truncate } from './table.ts';
 
 /** Widest label shown in tables. */
 const LABEL_WIDTH = 28;

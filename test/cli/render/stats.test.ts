@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderStats } from '../../../src/cli/render/stats.ts';
-import { displayWidth } from '../../../src/cli/render/table.ts';
+import { displayWidth } from '../../../src/core/table.ts';
 import { computeStats } from '../../../src/data/stats.ts';
 import type { Example } from '../../../src/data/types.ts';
 

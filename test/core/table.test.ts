@@ -8,7 +8,7 @@ import {
   pad,
   renderTable,
   truncate,
-} from '../../../src/cli/render/table.ts';
+} from '../../src/core/table.ts';
 
 describe('formatCount / formatPercent', () => {
   it('adds thousands separators independent of locale', () => {
