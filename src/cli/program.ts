@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerDataCommands } from './commands/data.ts';
 import { registerInitCommand } from './commands/init.ts';
+import { registerModelCommands } from './commands/models.ts';
 import { registerQuickstartCommand } from './commands/quickstart.ts';
 import { registerStoreCommands } from './commands/store.ts';
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerQuickstartCommand(program);
   registerInitCommand(program);
   registerDataCommands(program);
+  registerModelCommands(program);
   registerStoreCommands(program);
   return program;
 }

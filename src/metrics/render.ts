@@ -132,11 +132,15 @@ function confusedPairs(report: EvaluationReport): string | undefined {
 function calibrationSection(report: EvaluationReport): string {
   const c = report.calibration;
   if (c.count === 0) return 'Calibration: no confidences to assess (the predictions carry no scores)';
-  const what =
-    report.task === 'ner' ? 'predicted entity' : report.task === 'classify' ? 'prediction' : 'label decision';
+  const [one, many] =
+    report.task === 'ner'
+      ? ['predicted entity', 'predicted entities']
+      : report.task === 'classify'
+        ? ['prediction', 'predictions']
+        : ['label decision', 'label decisions'];
   const summary =
     `Calibration: ECE ${formatPercent(c.ece, 2)} · MCE ${formatPercent(c.mce, 2)}` +
-    ` over ${plural(c.count, what)} in ${c.bins.length} bins (gap > 0: over-confident)`;
+    ` over ${plural(c.count, one, many)} in ${c.bins.length} bins (gap > 0: over-confident)`;
   const bins = c.bins.filter((b) => b.count > 0);
   const edge = (x: number) => x.toFixed(2);
   const table = renderTable(

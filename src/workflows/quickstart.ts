@@ -1,6 +1,7 @@
-import { cp, readdir, stat } from 'node:fs/promises';
+import { cp, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfigFile, toYaml } from '../core/config.ts';
 import { SapphireError } from '../core/errors.ts';
 import { loadProject, PROJECT_FILE, type ProblemCard, writeProblemCard } from '../core/project.ts';
 import { importDataset, splitDataset } from '../data/dataset-ops.ts';
@@ -9,7 +10,10 @@ import { sliceMembership } from '../data/slices.ts';
 import { compareSplits, computeStats, type DatasetStats } from '../data/stats.ts';
 import type { Example, TaskKind } from '../data/types.ts';
 import { openStore } from '../store/open-store.ts';
-import type { DatasetVersion } from '../store/store.ts';
+import type { DatasetVersion, Store } from '../store/store.ts';
+import '../models/index.ts';
+import { trainModel } from '../train/train.ts';
+import { trainConfigSchema } from '../train/train-config.ts';
 
 /** The demo project shipped with the package. */
 export const FASHION_EXAMPLE_DIR = fileURLToPath(new URL('../../examples/fashion', import.meta.url));
@@ -22,6 +26,8 @@ export interface QuickstartOptions {
   data?: string;
   /** Store URI (default: SQLite inside the project). */
   store?: string;
+  /** Train the ladder of models in the project's `configs/` folder (default true). */
+  train?: boolean;
   /** Called with a short line at each step. */
   onStep?: (message: string) => void;
 }
@@ -31,6 +37,10 @@ export interface QuickstartResult {
   dir: string;
   card: ProblemCard;
   datasets: { imported: DatasetVersion; split: DatasetVersion; stats: DatasetStats }[];
+  /** The models trained by the ladder, simplest first (empty with `train: false`). */
+  ladder: LadderRow[];
+  /** A test text of the first dataset, to show `sapphire predict` with. */
+  sampleText: string | null;
 }
 
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
@@ -109,7 +119,89 @@ async function prepareProject(options: QuickstartOptions, dir: string): Promise<
     },
   } as ProblemCard;
   await writeProblemCard(dir, card);
+  await writeLadderConfigs(dir, name, task);
   options.onStep?.(`Created a ${task} project for ${path} in ${dir}`);
+}
+
+/** The rungs the quickstart climbs for each task: the simplest model first. */
+export const DEFAULT_LADDER: Record<TaskKind, { name: string; model: Record<string, unknown> }[]> = {
+  ner: [
+    { name: 'baseline', model: { architecture: 'token-majority.v1' } },
+    { name: 'rules', model: { architecture: 'rules-ner.v1', learnPhrases: true } },
+    { name: 'perceptron', model: { architecture: 'perceptron.v1' } },
+    { name: 'crf', model: { architecture: 'crf.v1' } },
+  ],
+  classify: [
+    { name: 'baseline', model: { architecture: 'majority.v1' } },
+    { name: 'rules', model: { architecture: 'rules-classify.v1', learnKeywords: true } },
+    { name: 'linear', model: { architecture: 'linear.v1' } },
+  ],
+  multilabel: [
+    { name: 'baseline', model: { architecture: 'majority.v1', task: 'multilabel' } },
+    { name: 'linear', model: { architecture: 'linear.v1', task: 'multilabel' } },
+  ],
+};
+
+/** Writes `configs/<n>-<rung>.yaml` training configs for the default ladder of a task. */
+async function writeLadderConfigs(dir: string, dataset: string, task: TaskKind): Promise<void> {
+  await mkdir(join(dir, CONFIGS_DIR), { recursive: true });
+  for (const [i, rung] of DEFAULT_LADDER[task].entries()) {
+    const config = {
+      name: rung.name,
+      model: rung.model,
+      data: { dataset },
+      seed: 13,
+      output: `models/${i + 1}-${rung.name}`,
+    };
+    await writeFile(join(dir, CONFIGS_DIR, `${i + 1}-${rung.name}.yaml`), toYaml(config));
+  }
+}
+
+/** Folder of a project holding the training configs the quickstart's ladder runs, in name order. */
+export const CONFIGS_DIR = 'configs';
+
+/** One rung of the ladder as trained by the quickstart. */
+export interface LadderRow {
+  config: string;
+  name: string;
+  architecture: string;
+  dev: number | null;
+  test: number | null;
+  seconds: number;
+  modelDir: string;
+}
+
+/** Trains every config in the project's `configs/` folder on the same splits and seed, simplest first. */
+export async function runLadder(
+  store: Store,
+  dir: string,
+  card: ProblemCard,
+  onStep?: (message: string) => void,
+): Promise<LadderRow[]> {
+  const files = (await readdir(join(dir, CONFIGS_DIR)).catch(() => [] as string[]))
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
+  const rows: LadderRow[] = [];
+  const metric = card.metrics.primary;
+  for (const file of files) {
+    const config = loadConfigFile(join(dir, CONFIGS_DIR, file), trainConfigSchema);
+    const result = await trainModel({ store, card, config, projectDir: dir });
+    const row: LadderRow = {
+      config: join(CONFIGS_DIR, file),
+      name: config.name ?? config.model.architecture,
+      architecture: config.model.architecture,
+      dev: result.dev?.metrics[metric] ?? null,
+      test: result.test?.metrics[metric] ?? null,
+      seconds: result.seconds,
+      modelDir: result.modelDir,
+    };
+    rows.push(row);
+    const score = row.test ?? row.dev;
+    onStep?.(
+      `Trained ${row.name} (${row.architecture}) in ${row.seconds.toFixed(1)} s: ${metric} ${score === null ? 'n/a' : score.toFixed(3)}`,
+    );
+  }
+  return rows;
 }
 
 /**
@@ -161,7 +253,11 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
       });
       datasets.push({ imported, split, stats });
     }
-    return { dir, card, datasets };
+    const ladder = options.train === false ? [] : await runLadder(store, dir, card, options.onStep);
+    const first = datasets[0] ? await store.loadExamples(datasets[0].split.id) : [];
+    const sampleText =
+      first.find((e) => e.split === 'test' && e.text.length < 80)?.text ?? first[0]?.text ?? null;
+    return { dir, card, datasets, ladder, sampleText };
   } finally {
     await store.close();
   }

@@ -8,6 +8,7 @@ import { sapphire, sapphireJson, tempDir } from './helpers.ts';
 interface QuickstartJson {
   dir: string;
   datasets: { imported: string; split: string; stats: { examples: number; entities: { total: number } } }[];
+  ladder: { architecture: string }[];
 }
 
 describe('sapphire quickstart', () => {
@@ -20,6 +21,42 @@ describe('sapphire quickstart', () => {
     assert.match(run.stdout, /fashion-pages@[0-9a-f]{12}/);
     assert.match(run.stdout, /BRAND/);
     assert.match(run.stderr, /Imported fashion-titles@/);
+    // The ladder: baseline → rules → perceptron → CRF, one comparison table.
+    assert.match(run.stdout, /Model ladder on fashion-titles@/);
+    for (const arch of ['token-majority.v1', 'rules-ner.v1', 'perceptron.v1', 'crf.v1']) {
+      assert.match(run.stdout, new RegExp(arch.replace('.', '\\.')));
+    }
+    assert.ok(existsSync(join(cwd, 'demo', 'models', '4-crf', 'model.json')));
+
+    // The trained CRF can be evaluated and used from the CLI.
+    const evaluation = sapphireJson<{ metrics: Record<string, number> }>(
+      join(cwd, 'demo'),
+      'evaluate',
+      'models/4-crf',
+      'fashion-titles:test',
+    );
+    assert.ok(evaluation.metrics.span_f1_micro! > 0.8, `CRF test F1 ${evaluation.metrics.span_f1_micro}`);
+    const predicted = sapphireJson<{ spans: { label: string }[] }[]>(
+      join(cwd, 'demo'),
+      'predict',
+      'models/4-crf',
+      '--text',
+      "Nike men's black running shoes UK 9",
+    );
+    assert.ok(predicted[0]!.spans.some((s) => s.label === 'BRAND'));
+    const conll = sapphire(
+      join(cwd, 'demo'),
+      'predict',
+      'models/4-crf',
+      '--text',
+      'Nike shoes',
+      '--format',
+      'conll',
+    );
+    assert.match(conll.stdout, /^Nike\tB-BRAND/m);
+    const badOverride = sapphire(join(cwd, 'demo'), 'train', 'configs/4-crf.yaml', 'model.bogus=1');
+    assert.notEqual(badOverride.code, 0);
+    assert.match(badOverride.stderr, /bogus/);
 
     const versions = sapphireJson<{ name: string; splitCounts: Record<string, number> }[]>(
       join(cwd, 'demo'),
@@ -32,7 +69,7 @@ describe('sapphire quickstart', () => {
     assert.ok(split, 'a split version of the titles exists');
 
     // Running it again reuses the project and stores nothing new.
-    const again = sapphire(cwd, 'quickstart', 'demo');
+    const again = sapphire(cwd, 'quickstart', 'demo', '--no-train');
     assert.equal(again.code, 0, again.stderr);
     assert.equal(sapphireJson<unknown[]>(join(cwd, 'demo'), 'data', 'ls').length, versions.length);
   });
@@ -46,6 +83,10 @@ describe('sapphire quickstart', () => {
     writeFileSync(file, `${rows.join('\n')}\n`);
     const result = sapphireJson<QuickstartJson>(cwd, 'quickstart', 'mine', '--data', file);
     assert.equal(result.datasets.length, 1);
+    assert.deepEqual(
+      result.ladder.map((r) => r.architecture),
+      ['majority.v1', 'rules-classify.v1', 'linear.v1'],
+    );
     assert.equal(result.datasets[0]!.stats.examples, 60);
     const card = sapphireJson<{ card: { task: string } }>(cwd, 'init', 'other', '--task', 'classify');
     assert.equal(card.card.task, 'classify');

@@ -1,0 +1,234 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { type Command, Option } from 'commander';
+import { loadConfigFile } from '../../core/config.ts';
+import { SapphireError } from '../../core/errors.ts';
+import { renderTable } from '../../core/table.ts';
+import { readDataset } from '../../data/formats/index.ts';
+import { readUtf8 } from '../../data/formats/read-text.ts';
+import { spansToTags } from '../../data/formats/tagging.ts';
+import type { Example } from '../../data/types.ts';
+import { renderEvaluation } from '../../metrics/render.ts';
+import { listModels, loadModel, type Prediction } from '../../models/index.ts';
+import { escapeHtml, highlightHtml } from '../../text/html-to-text.ts';
+import { OffsetMap } from '../../text/offset-map.ts';
+import { tokenize } from '../../text/tokenizer.ts';
+import { evaluateModel, trainModel } from '../../train/train.ts';
+import { trainConfigSchema } from '../../train/train-config.ts';
+import { withProject } from '../context.ts';
+import { type GlobalFlags, printJson, say, splitOverrides } from '../output.ts';
+import { createProgress } from '../render/progress.ts';
+
+/** Parses `dataset[:split]`. */
+function parseDatasetArg(arg: string): { ref: string; split?: string } {
+  const i = arg.lastIndexOf(':');
+  return i > 0 ? { ref: arg.slice(0, i), split: arg.slice(i + 1) } : { ref: arg };
+}
+
+/** Registers `sapphire train`, `evaluate`, `predict` and `models`. */
+export function registerModelCommands(program: Command): void {
+  program
+    .command('train')
+    .description('train a model from a config file, evaluate it on dev/test, save it and record the run')
+    .argument('<config>', 'training config (YAML): model.architecture + settings, data.dataset, seed')
+    .argument('[overrides...]', 'key.path=value overrides of the config, e.g. model.c2=0.1 seed=7')
+    .action(async (configFile: string, args: string[], _opts: unknown, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<GlobalFlags>();
+      const { values, overrides } = splitOverrides(args);
+      if (values.length) {
+        throw new SapphireError('BAD_INPUT', `unexpected argument "${values[0]}"`, {
+          hint: 'overrides look like key.path=value, e.g. model.c2=0.1',
+        });
+      }
+      const config = loadConfigFile(resolve(configFile), trainConfigSchema, { overrides });
+      await withProject(flags, [], async (ctx) => {
+        const progress = flags.json ? null : createProgress(`train ${config.model.architecture}`);
+        let result: Awaited<ReturnType<typeof trainModel>>;
+        try {
+          result = await trainModel({
+            store: ctx.store,
+            card: ctx.card,
+            config,
+            projectDir: ctx.dir,
+            onProgress: (e) => progress?.update(e),
+          });
+        } finally {
+          progress?.stop();
+        }
+        if (flags.json) {
+          return printJson({
+            run: result.run.id,
+            model: result.modelDir,
+            dataset: result.dataset.id,
+            seconds: result.seconds,
+            dev: result.dev,
+            test: result.test,
+          });
+        }
+        say(
+          `Trained ${config.model.architecture} on ${result.dataset.id} in ${result.seconds.toFixed(1)} s (run ${result.run.id}).`,
+        );
+        say(`Model saved to ${result.modelDir}`);
+        if (result.dev) say(`\n${renderEvaluation(result.dev, { title: 'dev' })}`);
+        if (result.test) say(`\n${renderEvaluation(result.test, { title: 'test' })}`);
+      });
+    });
+
+  program
+    .command('evaluate')
+    .description('evaluate a saved model on a dataset split: P/R/F1 per label, calibration, throughput')
+    .argument('<model>', 'model directory written by `sapphire train`')
+    .argument('<dataset>', 'dataset[:split], e.g. fashion-titles:test (default: all examples)')
+    .action(async (modelDir: string, datasetArg: string, _opts: unknown, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<GlobalFlags>();
+      const model = await loadModel(resolve(modelDir));
+      const { ref, split } = parseDatasetArg(datasetArg);
+      await withProject(flags, [], async (ctx) => {
+        const version = await ctx.store.getDatasetVersion(ref);
+        const examples = (await ctx.store.loadExamples(version.id)).filter(
+          (e) => !split || e.split === split,
+        );
+        if (examples.length === 0) {
+          throw new SapphireError(
+            'NOT_FOUND',
+            `${version.id} has no examples${split ? ` in split "${split}"` : ''}`,
+            {
+              hint: `its splits are: ${Object.keys(version.splitCounts).join(', ') || 'none'}`,
+            },
+          );
+        }
+        const started = performance.now();
+        const report = evaluateModel(
+          model,
+          examples,
+          model.task,
+          ctx.card.labels.length ? ctx.card.labels : undefined,
+        );
+        const seconds = (performance.now() - started) / 1000;
+        const tokens = examples.reduce((n, e) => n + (e.tokens?.length ?? tokenize(e.text).length), 0);
+        const throughput = {
+          tokensPerSecond: tokens / seconds,
+          examplesPerSecond: examples.length / seconds,
+        };
+        if (flags.json)
+          return printJson({
+            model: resolve(modelDir),
+            dataset: version.id,
+            split: split ?? null,
+            ...report,
+            throughput,
+          });
+        say(
+          renderEvaluation(report, {
+            title: `${model.name} on ${version.id}${split ? `:${split}` : ''}`,
+            throughput,
+          }),
+        );
+      });
+    });
+
+  program
+    .command('predict')
+    .description('predict with a saved model on a text, a file of texts (one per line) or HTML pages')
+    .argument('<model>', 'model directory written by `sapphire train`')
+    .option('--text <text>', 'one text to predict on')
+    .option('--file <path>', 'a text file (one text per line), a dataset file, or HTML page(s)')
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['json', 'conll', 'html']).default('json'),
+    )
+    .action(async (modelDir: string, opts: { text?: string; file?: string; format: string }) => {
+      const model = await loadModel(resolve(modelDir));
+      let inputs: Example[];
+      if (opts.text !== undefined) inputs = [{ id: 'text', text: opts.text, meta: {} }];
+      else if (opts.file) inputs = await readInputs(resolve(opts.file));
+      else
+        throw new SapphireError('BAD_INPUT', 'nothing to predict on', {
+          hint: 'pass --text "…" or --file <path>',
+        });
+      const predictions = model.predict(inputs.map((e) => ({ text: e.text, tokens: e.tokens })));
+      if (opts.format === 'json') {
+        return printJson(inputs.map((e, i) => ({ id: e.id, text: e.text, ...predictions[i] })));
+      }
+      if (opts.format === 'conll') return say(toConll(inputs, predictions));
+      say(await toHtml(inputs, predictions));
+    });
+
+  program
+    .command('models')
+    .description('list the registered model architectures')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<GlobalFlags>();
+      const models = listModels();
+      if (flags.json) return printJson(models);
+      say(
+        renderTable(
+          models.map((m) => [m.name, m.description]),
+          { header: ['architecture', 'what it is'] },
+        ),
+      );
+    });
+}
+
+/** Reads texts to predict on: HTML pages and dataset files through their readers, other files line by line. */
+async function readInputs(path: string): Promise<Example[]> {
+  const isDir = (await stat(path)).isDirectory();
+  if (isDir || /\.(html?|html\.gz|jsonl|conll|bio|csv|tsv)$/i.test(path)) {
+    const read = await readDataset(path, { format: 'auto' });
+    if (read.examples.length === 0) {
+      throw new SapphireError('DATA_INVALID', `no texts could be read from ${path}`, {
+        problems: read.problems,
+      });
+    }
+    for (const e of read.examples) {
+      if (e.meta.htmlMap && typeof e.meta.source === 'string') {
+        e.meta.htmlPath = isDir ? join(path, e.meta.source) : path;
+      }
+    }
+    return read.examples;
+  }
+  const text = await readFile(path, 'utf8');
+  return text
+    .split(/\r?\n/)
+    .map((line, i) => ({ id: `${i + 1}`, text: line, meta: {} }))
+    .filter((e) => e.text.trim().length > 0);
+}
+
+function toConll(inputs: Example[], predictions: Prediction[]): string {
+  return inputs
+    .map((e, i) => {
+      const tokens = e.tokens ?? tokenize(e.text);
+      const spans = (predictions[i]?.spans ?? []).flatMap((s) => {
+        const first = tokens.findIndex((t) => t.end > s.start);
+        let last = -1;
+        for (let k = tokens.length - 1; k >= 0; k--)
+          if (tokens[k]!.start < s.end) {
+            last = k;
+            break;
+          }
+        return first >= 0 && last >= first ? [{ start: first, end: last + 1, label: s.label }] : [];
+      });
+      const tags = spansToTags(spans, tokens.length, 'IOB2');
+      return tokens.map((t, k) => `${t.text}\t${tags[k]}`).join('\n');
+    })
+    .join('\n\n');
+}
+
+async function toHtml(inputs: Example[], predictions: Prediction[]): Promise<string> {
+  const pages: string[] = [];
+  for (const [i, e] of inputs.entries()) {
+    const spans = predictions[i]?.spans ?? [];
+    if (typeof e.meta.htmlPath === 'string' && e.meta.htmlMap) {
+      const html = await readUtf8(e.meta.htmlPath);
+      pages.push(highlightHtml(html, OffsetMap.fromJSON(e.meta.htmlMap as never), spans));
+      continue;
+    }
+    let out = '';
+    let cursor = 0;
+    for (const s of [...spans].sort((a, b) => a.start - b.start)) {
+      out += `${escapeHtml(e.text.slice(cursor, s.start))}<mark class="sapphire-entity" data-label="${escapeHtml(s.label)}" title="${s.label} ${s.score.toFixed(2)}">${escapeHtml(e.text.slice(s.start, s.end))}</mark>`;
+      cursor = s.end;
+    }
+    pages.push(`<p>${out}${escapeHtml(e.text.slice(cursor))}</p>`);
+  }
+  return pages.join('\n');
+}
