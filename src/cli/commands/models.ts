@@ -136,22 +136,38 @@ export function registerModelCommands(program: Command): void {
     .addOption(
       new Option('--format <format>', 'output format').choices(['json', 'conll', 'html']).default('json'),
     )
-    .action(async (modelDir: string, opts: { text?: string; file?: string; format: string }) => {
-      const model = await loadModel(resolve(modelDir));
-      let inputs: Example[];
-      if (opts.text !== undefined) inputs = [{ id: 'text', text: opts.text, meta: {} }];
-      else if (opts.file) inputs = await readInputs(resolve(opts.file));
-      else
-        throw new SapphireError('BAD_INPUT', 'nothing to predict on', {
-          hint: 'pass --text "…" or --file <path>',
-        });
-      const predictions = model.predict(inputs.map((e) => ({ text: e.text, tokens: e.tokens })));
-      if (opts.format === 'json') {
-        return printJson(inputs.map((e, i) => ({ id: e.id, text: e.text, ...predictions[i] })));
-      }
-      if (opts.format === 'conll') return say(toConll(inputs, predictions));
-      say(await toHtml(inputs, predictions));
-    });
+    .option('--explain [k]', 'with json: the top k features or rules behind each prediction', (v) =>
+      Number.parseInt(v, 10),
+    )
+    .action(
+      async (
+        modelDir: string,
+        opts: { text?: string; file?: string; format: string; explain?: number | true },
+      ) => {
+        const model = await loadModel(resolve(modelDir));
+        let inputs: Example[];
+        if (opts.text !== undefined) inputs = [{ id: 'text', text: opts.text, meta: {} }];
+        else if (opts.file) inputs = await readInputs(resolve(opts.file));
+        else
+          throw new SapphireError('BAD_INPUT', 'nothing to predict on', {
+            hint: 'pass --text "…" or --file <path>',
+          });
+        const predictions = model.predict(inputs.map((e) => ({ text: e.text, tokens: e.tokens })));
+        if (opts.format === 'json') {
+          const k = opts.explain === true ? 5 : opts.explain;
+          return printJson(
+            inputs.map((e, i) => ({
+              id: e.id,
+              text: e.text,
+              ...predictions[i],
+              ...(k ? { explanations: model.explain({ text: e.text, tokens: e.tokens }, k) } : {}),
+            })),
+          );
+        }
+        if (opts.format === 'conll') return say(toConll(inputs, predictions));
+        say(await toHtml(inputs, predictions));
+      },
+    );
 
   program
     .command('models')
