@@ -1,4 +1,4 @@
-import { relative, resolve } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { type Problem, SapphireError, throwIfProblems } from '../core/errors.ts';
 import { checkDatasetName } from '../store/ids.ts';
 import type { DatasetVersion, Store } from '../store/store.ts';
@@ -57,11 +57,18 @@ export async function importDataset(store: Store, options: ImportOptions): Promi
   const examples: Example[] = [];
   const problems: Problem[] = [];
   const recorded: Record<string, unknown>[] = [];
+  const idsSeen = new Set<string>();
   for (const [index, source] of options.sources.entries()) {
     const read = await readDataset(source.path, { ...source.options, format: source.format ?? 'auto' });
-    const fromSource = source.split
-      ? read.examples.map((e) => ({ ...e, split: source.split! }))
-      : read.examples;
+    // Ids are `<file name>:<line>`; files of the same name (crossner/*/train.txt) get their folder in front.
+    const clash = read.examples.some((e) => idsSeen.has(e.id));
+    const folder = basename(dirname(resolve(source.path)));
+    const fromSource = read.examples.map((e) => ({
+      ...e,
+      ...(clash ? { id: `${folder}/${e.id}` } : {}),
+      ...(source.split ? { split: source.split } : {}),
+    }));
+    for (const e of fromSource) idsSeen.add(e.id);
     examples.push(...fromSource);
     problems.push(...read.problems);
     recorded.push({

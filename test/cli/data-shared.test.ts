@@ -122,3 +122,33 @@ describe('data import + stats on the shared datasets', { skip }, () => {
     ]);
   });
 });
+
+describe('importing several files that share a name', { skip }, () => {
+  test('crossner train files of two domains import together with distinct ids', () => {
+    const cwd = tempDir();
+    assert.equal(sapphire(cwd, 'init', '--task', 'ner').code, 0);
+    const run = sapphire(
+      cwd,
+      'data',
+      'import',
+      join(SHARED, 'ner/crossner/ai/train.txt'),
+      join(SHARED, 'ner/crossner/music/train.txt'),
+      '--name',
+      'crossner',
+      '--split',
+      'train',
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const shown = sapphireJson<{ examples: { id: string }[] }>(
+      cwd,
+      'data',
+      'show',
+      'crossner',
+      '--limit',
+      '100000',
+    );
+    const ids = shown.examples.map((e) => e.id);
+    assert.equal(new Set(ids).size, ids.length);
+    assert.ok(ids.some((id) => id.startsWith('music/train.txt:')));
+  });
+});
