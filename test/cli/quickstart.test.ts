@@ -54,6 +54,29 @@ describe('sapphire quickstart', () => {
       'conll',
     );
     assert.match(conll.stdout, /^Nike\tB-BRAND/m);
+    const pages = join(cwd, 'exported-pages');
+    const exported = sapphire(
+      join(cwd, 'demo'),
+      'data',
+      'export',
+      'fashion-titles',
+      '--format',
+      'html',
+      '--out',
+      pages,
+      '--split',
+      'dev',
+    );
+    assert.equal(exported.code, 0, exported.stderr);
+    const reimported = sapphireJson<{ version: { exampleCount: number } }[]>(
+      join(cwd, 'demo'),
+      'data',
+      'import',
+      pages,
+      '--name',
+      'dev-pages',
+    );
+    assert.equal(reimported[0]!.version.exampleCount, 80);
     const badOverride = sapphire(join(cwd, 'demo'), 'train', 'configs/4-crf.yaml', 'model.bogus=1');
     assert.notEqual(badOverride.code, 0);
     assert.match(badOverride.stderr, /bogus/);

@@ -9,6 +9,7 @@ import {
   lineage,
   splitDataset,
 } from '../../data/dataset-ops.ts';
+import { writeHtmlFiles } from '../../data/formats/html.ts';
 import type { FormatName } from '../../data/formats/index.ts';
 import { sliceMembership } from '../../data/slices.ts';
 import { computeStats } from '../../data/stats.ts';
@@ -215,6 +216,27 @@ export function registerDataCommands(program: Command): void {
       ) => {
         const flags = cmd.optsWithGlobals<GlobalFlags>();
         await withProject(flags, [], async (ctx) => {
+          if (opts.format === 'html') {
+            if (!opts.out) {
+              throw new SapphireError(
+                'BAD_INPUT',
+                'html export writes one page per example and needs --out <folder>',
+                {
+                  hint: 'e.g. --format html --out pages/',
+                },
+              );
+            }
+            const version = await ctx.store.getDatasetVersion(ref);
+            const examples = (await ctx.store.loadExamples(version.id)).filter(
+              (e) => !opts.split || e.split === opts.split,
+            );
+            const files = await writeHtmlFiles(examples, resolve(opts.out));
+            if (flags.json)
+              return printJson({ folder: resolve(opts.out), format: 'html', examples: files.length });
+            return say(
+              `Wrote ${files.length.toLocaleString('en-US')} annotated pages to ${resolve(opts.out)}.`,
+            );
+          }
           const result = await exportDataset(ctx.store, ref, {
             format: opts.format,
             split: opts.split,
