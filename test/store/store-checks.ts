@@ -379,12 +379,13 @@ export function runStoreChecks(
       await store.getRun(running.id),
     ]);
 
-    for (const p of [
-      store.getRun('r-nope'),
-      store.metricHistory('r-nope'),
-      store.logMetrics('r-nope', 0, { a: 1 }),
+    // Thunks, not promises: each call starts only when awaited, so no rejection is ever left unhandled.
+    for (const call of [
+      () => store.getRun('r-nope'),
+      () => store.metricHistory('r-nope'),
+      () => store.logMetrics('r-nope', 0, { a: 1 }),
     ]) {
-      const err = await rejectsWith(p, 'NOT_FOUND');
+      const err = await rejectsWith(call(), 'NOT_FOUND');
       assert.match(err.hint ?? '', /sapphire runs ls/);
     }
     await rejectsWith(store.createRun({ kind: 'train', datasetVersions: ['nosuch'] }), 'NOT_FOUND');
