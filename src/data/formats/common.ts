@@ -76,9 +76,9 @@ export function finishRead<D extends object>(
   return { examples, problems, detected };
 }
 
-/** Splits text into lines, dropping the empty string after a final newline. */
+/** Splits text into lines (CRLF and CR count as line ends), dropping the empty string after a final newline. */
 export function splitLines(text: string): string[] {
-  const lines = text.split('\n');
+  const lines = (text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text).split('\n');
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return lines;
 }

@@ -115,7 +115,7 @@ export function parseConll(
   file: string,
   options: ConllReadOptions = {},
 ): ReadResult<ConllDetected> {
-  const lines = splitLines(text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text);
+  const lines = splitLines(text);
   const sepOption = options.columnSeparator ?? 'auto';
   const separator: ConllSeparator =
     sepOption === 'auto' ? (lines.some((l) => l.includes('\t')) ? '\t' : ' ') : sepOption;

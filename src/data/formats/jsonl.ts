@@ -93,7 +93,7 @@ export function parseJsonl(
   file: string,
   options: JsonlReadOptions = {},
 ): ReadResult<JsonlDetected> {
-  const lines = splitLines(text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text);
+  const lines = splitLines(text);
   const examples: Example[] = [];
   const lineOfExample: number[] = [];
   const parseProblems: ParseProblem[] = [];

@@ -103,10 +103,9 @@ export function parseLinesTriple(
   options: LinesReadOptions = {},
   name = basename(files.seqIn.file),
 ): ReadResult<LinesDetected> {
-  const norm = (t: string) => splitLines(t.includes('\r') ? t.replace(/\r\n?/g, '\n') : t);
-  const inLines = norm(files.seqIn.text);
-  const outLines = files.seqOut ? norm(files.seqOut.text) : undefined;
-  const labelLines = files.label ? norm(files.label.text) : undefined;
+  const inLines = splitLines(files.seqIn.text);
+  const outLines = files.seqOut ? splitLines(files.seqOut.text) : undefined;
+  const labelLines = files.label ? splitLines(files.label.text) : undefined;
   const parseProblems: ParseProblem[] = [];
   const fileProblem = (file: string, line: number, message: string) =>
     parseProblems.push({ problem: { file, line, message } });
@@ -241,7 +240,7 @@ export function parseLabelFirst(
   file: string,
   options: LinesReadOptions = {},
 ): ReadResult<LinesDetected> {
-  const lines = splitLines(text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text);
+  const lines = splitLines(text);
   const examples: Example[] = [];
   const lineOf: number[] = [];
   const parseProblems: ParseProblem[] = [];
