@@ -12,7 +12,7 @@ import type { Example, TaskKind } from '../data/types.ts';
 import { openStore } from '../store/open-store.ts';
 import type { DatasetVersion, Store } from '../store/store.ts';
 import '../models/index.ts';
-import { trainModel } from '../train/train.ts';
+import { labelsIn, trainModel } from '../train/train.ts';
 import { trainConfigSchema } from '../train/train-config.ts';
 
 /** The demo project shipped with the package. */
@@ -65,15 +65,6 @@ export function guessTask(examples: Example[]): TaskKind {
   return 'classify';
 }
 
-function labelsOf(examples: Example[], task: TaskKind): string[] {
-  const labels = new Set<string>();
-  for (const e of examples) {
-    if (task === 'ner') for (const s of e.spans ?? []) labels.add(s.label);
-    else for (const l of e.labels ?? []) labels.add(l);
-  }
-  return [...labels].sort();
-}
-
 async function prepareProject(options: QuickstartOptions, dir: string): Promise<void> {
   if (await exists(join(dir, PROJECT_FILE))) {
     options.onStep?.(`Using the existing project in ${dir}`);
@@ -109,7 +100,7 @@ async function prepareProject(options: QuickstartOptions, dir: string): Promise<
     name,
     task,
     description: `Quickstart project for ${path}`,
-    labels: labelsOf(read.examples, task),
+    labels: [...labelsIn(read.examples, task)].sort(),
     metrics: { ...base.metrics, primary: task === 'ner' ? 'span_f1_micro' : 'macro_f1', secondary: [] },
     acceptance: {},
     slices: [],

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { SapphireError } from '../../core/errors.ts';
 import type { Example } from '../../data/types.ts';
 import type { FitOptions, FitReport } from '../model.ts';
@@ -9,8 +10,6 @@ import { entityF1, type PreparedData, SequenceTagger } from './sequence-tagger.t
 
 /** Format version of saved `crf.v1` models. */
 export const CRF_FORMAT_VERSION = 1;
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * `crf.v1`: a first-order linear-chain CRF over rich token features, trained by L-BFGS (L2) or

@@ -1,5 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { NotFittedError, SapphireError } from '../../core/errors.ts';
 import type { Example } from '../../data/types.ts';
 import { tokenize } from '../../text/tokenizer.ts';
@@ -48,8 +49,6 @@ interface Targets {
   classOf: Int32Array;
   member: Uint8Array;
 }
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function wordsOf(input: ModelInput): string[] {
   return (input.tokens ?? tokenize(input.text)).map((t) => t.text);

@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { SapphireError } from '../../core/errors.ts';
 import { createRng } from '../../core/rng.ts';
 import type { Example } from '../../data/types.ts';
@@ -8,8 +9,6 @@ import { type PerceptronConfig, parsePerceptronConfig } from './perceptron-confi
 
 /** Format version of saved `perceptron.v1` models. */
 export const PERCEPTRON_FORMAT_VERSION = 1;
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * `perceptron.v1`: an averaged structured perceptron (Collins 2002) over the same token features
