@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { NotFoundError, SapphireError } from '../core/errors.ts';
 
@@ -60,6 +60,17 @@ export class ArtifactFolder {
       );
     }
     return hash;
+  }
+
+  /** Removes a blob (a no-op when it is already gone) and returns how many bytes it held. */
+  async delete(hash: string): Promise<number> {
+    const path = this.pathOf(hash);
+    const size = await stat(path).then(
+      (s) => s.size,
+      () => 0,
+    );
+    await rm(path, { force: true });
+    return size;
   }
 
   /** Reads a blob, checking that its content still has the hash it is stored under. */

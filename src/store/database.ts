@@ -50,6 +50,17 @@ export interface RunsTable {
   error: string | null;
   started_at: string;
   ended_at: string | null;
+  parent_id: string | null;
+  notes: string | null;
+  provenance: string;
+}
+
+/** `run_artifacts`: a named, content-addressed file of a run. */
+export interface RunArtifactsTable {
+  run_id: string;
+  name: string;
+  hash: string;
+  size: number | string;
 }
 
 /** `run_metrics`: the value of one metric at one step of a run. */
@@ -67,6 +78,7 @@ export interface StoreTables {
   dataset_versions: DatasetVersionsTable;
   runs: RunsTable;
   run_metrics: RunMetricsTable;
+  run_artifacts: RunArtifactsTable;
 }
 
 /** Where a store's database lives, parsed from its URI. */

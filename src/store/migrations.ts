@@ -81,6 +81,29 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.createIndex('runs_status_seq').on('runs').columns(['status', 'seq']).execute();
     },
   },
+  {
+    version: 3,
+    name: 'studies, notes, provenance and run artifacts',
+    async up(db) {
+      await db.schema.alterTable('runs').addColumn('parent_id', 'text').execute();
+      await db.schema.alterTable('runs').addColumn('notes', 'text').execute();
+      await db.schema
+        .alterTable('runs')
+        .addColumn('provenance', 'text', (c) => c.notNull().defaultTo('{}'))
+        .execute();
+      await db.schema.createIndex('runs_parent_seq').on('runs').columns(['parent_id', 'seq']).execute();
+      await db.schema
+        .createTable('run_artifacts')
+        .addColumn('run_id', 'text', (c) => c.notNull().references('runs.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('run_artifacts_pk', ['run_id', 'name'])
+        .execute();
+      await db.schema.createIndex('run_artifacts_hash').on('run_artifacts').column('hash').execute();
+      await db.schema.createIndex('dataset_versions_blob').on('dataset_versions').column('blob').execute();
+    },
+  },
 ];
 
 /** The schema version this code reads and writes. */

@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { NotFoundError, SapphireError } from '../core/errors.ts';
 import type { Example } from '../data/types.ts';
 import { type ArtifactFolder, sha256Hex } from './artifacts.ts';
@@ -15,10 +15,14 @@ import type {
 import { checkDatasetName, datasetVersionId, newRunId, parseDatasetRef } from './ids.ts';
 import type {
   DatasetVersion,
+  DeletedRuns,
   MetricPoint,
   NewDatasetVersion,
   NewRun,
   Run,
+  RunArtifact,
+  RunFilter,
+  RunPatch,
   RunStatus,
   Store,
 } from './store.ts';
@@ -65,7 +69,28 @@ function toRun(row: Selectable<RunsTable>): Run {
     error: row.error,
     startedAt: row.started_at,
     endedAt: row.ended_at,
+    parentId: row.parent_id,
+    notes: row.notes,
+    provenance: JSON.parse(row.provenance),
   };
+}
+
+/** Rows per INSERT: 4 columns × 1,000 stays far below SQLite's and PostgreSQL's parameter limits. */
+const INSERT_CHUNK = 1000;
+
+function checkTags(tags: unknown, path: string): string[] {
+  if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string' || t.trim() === '' || /[,\s]/.test(t)))
+    throw badInput(
+      `${path} must be non-empty strings without spaces or commas`,
+      path,
+      'pass e.g. ["baseline"]',
+    );
+  return tags as string[];
+}
+
+/** Escapes `%`, `_` and `\\` for a LIKE pattern used with `escape '\\'`. */
+function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 /** Checks a `{ key: finite number }` record (metric names non-empty), naming the bad field. */
@@ -303,9 +328,13 @@ export class SqlStore implements Store {
     const seed = input.seed ?? null;
     if (seed !== null && !Number.isSafeInteger(seed))
       throw badInput(`seed ${seed} is not an integer`, 'seed', 'use an integer seed');
-    const tags = input.tags ?? [];
-    if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string'))
-      throw badInput('tags must be strings', 'tags', 'pass e.g. ["baseline"]');
+    const tags = checkTags(input.tags ?? [], 'tags');
+    const provenance = input.provenance ?? {};
+    if (!isPlainObject(provenance))
+      throw badInput('run provenance must be an object', 'provenance', 'pass e.g. { host, git }');
+    canonicalJson(provenance, 'provenance');
+    const parentId = input.parentId ?? null;
+    if (parentId !== null) await this.getRun(parentId);
     // Store full ids so a run names exactly the data it saw, even after newer versions arrive.
     const datasetVersions: string[] = [];
     for (const ref of input.datasetVersions ?? [])
@@ -325,6 +354,9 @@ export class SqlStore implements Store {
       error: null,
       started_at: startedAt.toISOString(),
       ended_at: null,
+      parent_id: parentId,
+      notes: null,
+      provenance: JSON.stringify(provenance),
     };
     await db.insertInto('runs').values(row).execute();
     return this.getRun(row.id);
@@ -356,6 +388,40 @@ export class SqlStore implements Store {
           oc.columns(['run_id', 'key', 'step']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })),
         )
         .execute();
+    });
+  }
+
+  async logMetricPoints(runId: string, points: MetricPoint[]): Promise<void> {
+    const db = this.active();
+    if (!Array.isArray(points))
+      throw badInput('points must be an array', 'points', 'pass [{ key, step, value }, …]');
+    const latest = new Map<string, { run_id: string; key: string; step: number; value: number }>();
+    points.forEach((p, i) => {
+      const path = `points[${i}]`;
+      if (!isPlainObject(p) || typeof p.key !== 'string' || p.key === '')
+        throw badInput(`${path}.key must be a non-empty string`, `${path}.key`, 'name every metric');
+      if (!Number.isSafeInteger(p.step) || p.step < 0)
+        throw badInput(
+          `${path}.step ${p.step} is not a non-negative integer`,
+          `${path}.step`,
+          'count steps 0, 1, 2, …',
+        );
+      checkMetrics({ [p.key]: p.value }, path);
+      latest.set(`${p.key}\u0000${p.step}`, { run_id: runId, key: p.key, step: p.step, value: p.value });
+    });
+    await this.runningRun(runId, 'log metrics to');
+    const rows = [...latest.values()];
+    if (rows.length === 0) return;
+    await db.transaction().execute(async (trx) => {
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        await trx
+          .insertInto('run_metrics')
+          .values(rows.slice(i, i + INSERT_CHUNK))
+          .onConflict((oc) =>
+            oc.columns(['run_id', 'key', 'step']).doUpdateSet((eb) => ({ value: eb.ref('excluded.value') })),
+          )
+          .execute();
+      }
     });
   }
 
@@ -394,11 +460,157 @@ export class SqlStore implements Store {
     return toRun(row);
   }
 
-  async listRuns(filter: { kind?: string; status?: RunStatus } = {}): Promise<Run[]> {
+  async listRuns(filter: RunFilter = {}): Promise<Run[]> {
     let query = this.active().selectFrom('runs').selectAll().orderBy('seq', 'desc');
-    if (filter.kind !== undefined) query = query.where('kind', '=', filter.kind);
+    if (typeof filter.kind === 'string') query = query.where('kind', '=', filter.kind);
+    else if (Array.isArray(filter.kind)) {
+      if (filter.kind.length === 0) return [];
+      query = query.where('kind', 'in', filter.kind);
+    }
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    if (filter.parentId === null) query = query.where('parent_id', 'is', null);
+    else if (filter.parentId !== undefined) query = query.where('parent_id', '=', filter.parentId);
+    if (filter.tag !== undefined) {
+      const pattern = `%${likeLiteral(JSON.stringify(filter.tag))}%`;
+      query = query.where(sql<boolean>`tags like ${pattern} escape '\\'`);
+    }
+    if (filter.limit !== undefined) {
+      if (!Number.isSafeInteger(filter.limit) || filter.limit < 1)
+        throw badInput(`limit ${filter.limit} is not a positive integer`, 'limit', 'pass e.g. 50');
+      query = query.limit(filter.limit);
+    }
     return (await query.execute()).map(toRun);
+  }
+
+  async updateRun(runId: string, patch: RunPatch): Promise<Run> {
+    if (!isPlainObject(patch))
+      throw badInput('the patch must be an object', '', 'pass { addTags, notes, … }');
+    const run = await this.getRun(runId);
+    const removed = new Set(checkTags(patch.removeTags ?? [], 'removeTags'));
+    const tags = [...new Set([...run.tags, ...checkTags(patch.addTags ?? [], 'addTags')])].filter(
+      (t) => !removed.has(t),
+    );
+    const changes: { tags: string; name?: string | null; notes?: string | null } = {
+      tags: JSON.stringify(tags),
+    };
+    if (patch.name !== undefined) {
+      if (patch.name !== null && typeof patch.name !== 'string')
+        throw badInput('name must be a string or null', 'name', 'pass a string');
+      changes.name = patch.name;
+    }
+    if (patch.notes !== undefined) {
+      if (patch.notes !== null && typeof patch.notes !== 'string')
+        throw badInput('notes must be a string or null', 'notes', 'pass a string');
+      changes.notes = patch.notes;
+    }
+    await this.active().updateTable('runs').set(changes).where('id', '=', runId).execute();
+    return this.getRun(runId);
+  }
+
+  async deleteRun(runId: string): Promise<DeletedRuns> {
+    const db = this.active();
+    await this.getRun(runId);
+    // The run and every run below it (a study's members, a nested study's members, …).
+    const ids = [runId];
+    for (let frontier = [runId]; frontier.length > 0; ) {
+      const children = await db.selectFrom('runs').select('id').where('parent_id', 'in', frontier).execute();
+      frontier = children.map((c) => c.id);
+      ids.push(...frontier);
+    }
+    const hashes = await db.transaction().execute(async (trx) => {
+      const found = new Set<string>();
+      for (let i = 0; i < ids.length; i += INSERT_CHUNK) {
+        const chunk = ids.slice(i, i + INSERT_CHUNK);
+        const rows = await trx
+          .selectFrom('run_artifacts')
+          .select('hash')
+          .where('run_id', 'in', chunk)
+          .execute();
+        for (const r of rows) found.add(r.hash);
+        await trx.deleteFrom('run_artifacts').where('run_id', 'in', chunk).execute();
+        await trx.deleteFrom('run_metrics').where('run_id', 'in', chunk).execute();
+      }
+      // Members first, then their study: delete the deepest runs first.
+      for (let i = ids.length; i > 0; i -= INSERT_CHUNK) {
+        await trx
+          .deleteFrom('runs')
+          .where('id', 'in', ids.slice(Math.max(0, i - INSERT_CHUNK), i))
+          .execute();
+      }
+      return [...found];
+    });
+    let freedArtifacts = 0;
+    let freedBytes = 0;
+    for (const hash of hashes) {
+      const stillUsed =
+        (await db
+          .selectFrom('run_artifacts')
+          .select('run_id')
+          .where('hash', '=', hash)
+          .limit(1)
+          .executeTakeFirst()) ??
+        (await db
+          .selectFrom('dataset_versions')
+          .select('id')
+          .where('blob', '=', hash)
+          .limit(1)
+          .executeTakeFirst());
+      if (stillUsed) continue;
+      freedBytes += await this.artifacts.delete(hash);
+      freedArtifacts++;
+    }
+    return { runs: ids, freedArtifacts, freedBytes };
+  }
+
+  async addRunArtifacts(runId: string, artifacts: RunArtifact[]): Promise<void> {
+    const db = this.active();
+    if (!Array.isArray(artifacts))
+      throw badInput('artifacts must be an array', 'artifacts', 'pass [{ name, hash, size }, …]');
+    const rows = artifacts.map((a, i) => {
+      const path = `artifacts[${i}]`;
+      if (
+        !isPlainObject(a) ||
+        typeof a.name !== 'string' ||
+        a.name === '' ||
+        a.name.startsWith('/') ||
+        a.name.split('/').includes('..')
+      )
+        throw badInput(
+          `${path}.name must be a relative path such as model/model.json`,
+          `${path}.name`,
+          'name the file inside the run',
+        );
+      if (!Number.isSafeInteger(a.size) || a.size < 0)
+        throw badInput(`${path}.size must be a byte count`, `${path}.size`, 'pass the size in bytes');
+      this.artifacts.pathOf(a.hash); // validates the hash
+      return { run_id: runId, name: a.name, hash: a.hash, size: a.size };
+    });
+    await this.getRun(runId);
+    if (rows.length === 0) return;
+    await db.transaction().execute(async (trx) => {
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        await trx
+          .insertInto('run_artifacts')
+          .values(rows.slice(i, i + INSERT_CHUNK))
+          .onConflict((oc) =>
+            oc
+              .columns(['run_id', 'name'])
+              .doUpdateSet((eb) => ({ hash: eb.ref('excluded.hash'), size: eb.ref('excluded.size') })),
+          )
+          .execute();
+      }
+    });
+  }
+
+  async listRunArtifacts(runId: string): Promise<RunArtifact[]> {
+    await this.getRun(runId);
+    const rows = await this.active()
+      .selectFrom('run_artifacts')
+      .select(['name', 'hash', 'size'])
+      .where('run_id', '=', runId)
+      .orderBy('name')
+      .execute();
+    return rows.map((r) => ({ name: r.name, hash: r.hash, size: Number(r.size) }));
   }
 
   async metricHistory(runId: string, key?: string): Promise<MetricPoint[]> {

@@ -37,7 +37,7 @@ export interface NewDatasetVersion {
 /** Status of a tracked run. */
 export type RunStatus = 'running' | 'finished' | 'failed';
 
-/** A tracked run (training, evaluation, trial, fold). */
+/** A tracked run (training, evaluation, trial, fold, or a study that groups other runs). */
 export interface Run {
   id: string;
   kind: string;
@@ -51,6 +51,12 @@ export interface Run {
   error: string | null;
   startedAt: string;
   endedAt: string | null;
+  /** The study (sweep, cross-validation, curve, ladder) this run belongs to, if any. */
+  parentId: string | null;
+  /** Free-form notes added with `runs note`. */
+  notes: string | null;
+  /** Where and with what the run was made: code version, package versions, host, pid. */
+  provenance: Record<string, unknown>;
 }
 
 /** Input to {@link Store.createRun}. */
@@ -61,6 +67,46 @@ export interface NewRun {
   datasetVersions?: string[];
   seed?: number | null;
   tags?: string[];
+  parentId?: string | null;
+  provenance?: Record<string, unknown>;
+}
+
+/** Filters for {@link Store.listRuns}; every given field must match. */
+export interface RunFilter {
+  kind?: string | string[];
+  status?: RunStatus;
+  /** Runs of this study; `null` for top-level runs only. */
+  parentId?: string | null;
+  /** Runs carrying this tag. */
+  tag?: string;
+  /** At most this many runs (newest first). */
+  limit?: number;
+}
+
+/** Changes to a run's descriptive fields (never its results). */
+export interface RunPatch {
+  name?: string | null;
+  addTags?: string[];
+  removeTags?: string[];
+  notes?: string | null;
+}
+
+/** A named file recorded for a run (a model file, predictions), stored content-addressed. */
+export interface RunArtifact {
+  /** Path-like name inside the run, e.g. `model/model.json` or `predictions/test.jsonl`. */
+  name: string;
+  /** sha256 of the bytes in the artifact folder. */
+  hash: string;
+  size: number;
+}
+
+/** What {@link Store.deleteRun} removed. */
+export interface DeletedRuns {
+  /** Ids of the deleted runs (the run and, for a study, its members). */
+  runs: string[];
+  /** Artifact blobs no other run or dataset version used, now deleted. */
+  freedArtifacts: number;
+  freedBytes: number;
 }
 
 /** One metric value logged at a step of a run. */
@@ -88,14 +134,24 @@ export interface Store {
   createRun(input: NewRun): Promise<Run>;
   /** Appends metric values at a step. */
   logMetrics(runId: string, step: number, metrics: Record<string, number>): Promise<void>;
+  /** Appends many metric points in batched writes (a point logged twice keeps the last value). */
+  logMetricPoints(runId: string, points: MetricPoint[]): Promise<void>;
   /** Marks a run finished (with final metrics) or failed (with the error). */
   finishRun(
     runId: string,
     outcome: { status: 'finished' | 'failed'; metrics?: Record<string, number>; error?: string },
   ): Promise<Run>;
   getRun(runId: string): Promise<Run>;
-  listRuns(filter?: { kind?: string; status?: RunStatus }): Promise<Run[]>;
+  /** Runs matching the filter, newest first. */
+  listRuns(filter?: RunFilter): Promise<Run[]>;
   metricHistory(runId: string, key?: string): Promise<MetricPoint[]>;
+  /** Changes a run's name, tags or notes. */
+  updateRun(runId: string, patch: RunPatch): Promise<Run>;
+  /** Deletes a run (a study with its members), its metrics and artifact records, and frees unshared blobs. */
+  deleteRun(runId: string): Promise<DeletedRuns>;
+  /** Records files of a run (already stored with {@link putArtifact}); a name recorded twice keeps the last. */
+  addRunArtifacts(runId: string, artifacts: RunArtifact[]): Promise<void>;
+  listRunArtifacts(runId: string): Promise<RunArtifact[]>;
 
   /** Stores bytes in the content-addressed artifact folder; returns their sha256. */
   putArtifact(bytes: Uint8Array): Promise<string>;

@@ -61,7 +61,7 @@ if (!url) {
       );
       assert.deepEqual(
         rows.map((r) => r.table_name),
-        ['dataset_versions', 'run_metrics', 'runs', 'sapphire_schema', 'settings'],
+        ['dataset_versions', 'run_artifacts', 'run_metrics', 'runs', 'sapphire_schema', 'settings'],
       );
     } finally {
       await store.close();

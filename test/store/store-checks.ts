@@ -410,6 +410,123 @@ export function runStoreChecks(
     await rejectsWith(store.getArtifact('../etc/passwd'), 'BAD_INPUT');
   });
 
+  withStore('studies: members point at their study and list by parent', async (store) => {
+    const study = await store.createRun({
+      kind: 'sweep',
+      name: 'c2 sweep',
+      provenance: { host: 'h', pid: 1 },
+    });
+    assert.deepEqual(study.provenance, { host: 'h', pid: 1 });
+    assert.equal(study.parentId, null);
+    const a = await store.createRun({ kind: 'trial', parentId: study.id, tags: ['t1'] });
+    const b = await store.createRun({ kind: 'trial', parentId: study.id });
+    await store.createRun({ kind: 'train' });
+    assert.equal(a.parentId, study.id);
+    assert.deepEqual(
+      (await store.listRuns({ parentId: study.id })).map((r) => r.id),
+      [b.id, a.id],
+    );
+    const topLevel = await store.listRuns({ parentId: null });
+    assert.ok(topLevel.every((r) => r.parentId === null));
+    assert.ok(topLevel.some((r) => r.id === study.id));
+    assert.deepEqual((await store.listRuns({ kind: ['sweep', 'trial'] })).map((r) => r.kind).sort(), [
+      'sweep',
+      'trial',
+      'trial',
+    ]);
+    assert.equal((await store.listRuns({ limit: 2 })).length, 2);
+    await rejectsWith(store.createRun({ kind: 'trial', parentId: 'r-missing' }), 'NOT_FOUND');
+    await rejectsWith(store.listRuns({ limit: 0 }), 'BAD_INPUT');
+  });
+
+  withStore('tags and notes change; results do not', async (store) => {
+    const run = await store.createRun({ kind: 'train', tags: ['baseline'] });
+    await store.createRun({ kind: 'train', tags: ['baseline_x'] });
+    const tagged = await store.updateRun(run.id, { addTags: ['paper', 'baseline'], notes: 'first try' });
+    assert.deepEqual(tagged.tags, ['baseline', 'paper']);
+    assert.equal(tagged.notes, 'first try');
+    assert.deepEqual(
+      (await store.listRuns({ tag: 'paper' })).map((r) => r.id),
+      [run.id],
+    );
+    assert.deepEqual(
+      (await store.listRuns({ tag: 'baseline' })).map((r) => r.id),
+      [run.id],
+      'a tag matches whole, not as a prefix of another tag',
+    );
+    assert.equal((await store.listRuns({ tag: 'base%' })).length, 0, 'LIKE wildcards are literal');
+    const renamed = await store.updateRun(run.id, { removeTags: ['baseline'], name: 'renamed', notes: null });
+    assert.deepEqual(renamed.tags, ['paper']);
+    assert.equal(renamed.name, 'renamed');
+    assert.equal(renamed.notes, null);
+    await rejectsWith(store.updateRun(run.id, { addTags: ['has space'] }), 'BAD_INPUT');
+    await rejectsWith(store.updateRun('r-missing', { notes: 'x' }), 'NOT_FOUND');
+  });
+
+  withStore('metric points are written in batches; the last value of a point wins', async (store) => {
+    const run = await store.createRun({ kind: 'train' });
+    const points = Array.from({ length: 5000 }, (_, i) => ({
+      key: i % 2 ? 'loss' : 'acc',
+      step: i >> 1,
+      value: i / 10,
+    }));
+    points.push({ key: 'loss', step: 0, value: 42 });
+    await store.logMetricPoints(run.id, points);
+    const loss = await store.metricHistory(run.id, 'loss');
+    assert.equal(loss.length, 2500);
+    assert.deepEqual(loss[0], { key: 'loss', step: 0, value: 42 });
+    assert.equal((await store.metricHistory(run.id)).length, 5000);
+    await rejectsWith(
+      store.logMetricPoints(run.id, [{ key: 'x', step: -1, value: 1 }]),
+      'BAD_INPUT',
+      /points\[0\]/,
+    );
+    await rejectsWith(store.logMetricPoints(run.id, [{ key: 'x', step: 1, value: Number.NaN }]), 'BAD_INPUT');
+    await store.finishRun(run.id, { status: 'finished' });
+    await rejectsWith(store.logMetricPoints(run.id, [{ key: 'x', step: 1, value: 1 }]), 'CONFLICT');
+  });
+
+  withStore('deleting a study deletes its members and frees only unshared artifacts', async (store) => {
+    const { version } = await store.putDatasetVersion({
+      name: 'shared',
+      examples: sampleExamples(),
+      operation,
+    });
+    const study = await store.createRun({ kind: 'cv' });
+    const fold = await store.createRun({ kind: 'fold', parentId: study.id });
+    const other = await store.createRun({ kind: 'train' });
+    const own = new TextEncoder().encode('only the fold has this');
+    const shared = new TextEncoder().encode('both runs have this');
+    const ownHash = await store.putArtifact(own);
+    const sharedHash = await store.putArtifact(shared);
+    await store.addRunArtifacts(fold.id, [
+      { name: 'model/weights.bin', hash: ownHash, size: own.length },
+      { name: 'predictions/test.jsonl', hash: sharedHash, size: shared.length },
+      { name: 'dataset', hash: version.blob, size: 1 },
+    ]);
+    await store.addRunArtifacts(other.id, [
+      { name: 'predictions/test.jsonl', hash: sharedHash, size: shared.length },
+    ]);
+    await store.logMetrics(fold.id, 0, { loss: 1 });
+    assert.deepEqual(
+      (await store.listRunArtifacts(fold.id)).map((a) => a.name),
+      ['dataset', 'model/weights.bin', 'predictions/test.jsonl'],
+    );
+    const deleted = await store.deleteRun(study.id);
+    assert.deepEqual(deleted.runs.sort(), [fold.id, study.id].sort());
+    assert.equal(deleted.freedArtifacts, 1);
+    assert.equal(deleted.freedBytes, own.length);
+    await rejectsWith(store.getRun(fold.id), 'NOT_FOUND');
+    await rejectsWith(store.getArtifact(ownHash), 'NOT_FOUND');
+    assert.equal((await store.getArtifact(sharedHash)).length, shared.length, 'still used by another run');
+    assert.equal((await store.loadExamples(version.id)).length, 3, 'dataset blobs are never freed by runs');
+    await rejectsWith(store.deleteRun(study.id), 'NOT_FOUND');
+    await rejectsWith(
+      store.addRunArtifacts(other.id, [{ name: '../x', hash: sharedHash, size: 1 }]),
+      'BAD_INPUT',
+    );
+  });
+
   test(`${name}: a closed store refuses work; closing twice is fine`, async () => {
     const store = await makeStore();
     await store.close();

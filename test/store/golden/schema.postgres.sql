@@ -9,3 +9,12 @@ create index "dataset_versions_name_seq" on "dataset_versions" ("name", "seq");
 create index "runs_kind_seq" on "runs" ("kind", "seq");
 create index "runs_status_seq" on "runs" ("status", "seq");
 
+-- 3: studies, notes, provenance and run artifacts
+alter table "runs" add column "parent_id" text;
+alter table "runs" add column "notes" text;
+alter table "runs" add column "provenance" text default '{}' not null;
+create index "runs_parent_seq" on "runs" ("parent_id", "seq");
+create table "run_artifacts" ("run_id" text not null references "runs" ("id"), "name" text not null, "hash" text not null, "size" bigint not null, constraint "run_artifacts_pk" primary key ("run_id", "name"));
+create index "run_artifacts_hash" on "run_artifacts" ("hash");
+create index "dataset_versions_blob" on "dataset_versions" ("blob");
+
