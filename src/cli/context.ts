@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
 import { findProjectDir, loadProject, type ProblemCard } from '../core/project.ts';
+import { failAbandonedRuns } from '../store/abandoned-runs.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
-import type { GlobalFlags } from './output.ts';
+import { type GlobalFlags, note } from './output.ts';
 
 /** A loaded project with its open store, for commands that work inside a project. */
 export interface ProjectContext {
@@ -20,6 +21,16 @@ export async function openProject(flags: GlobalFlags, overrides: string[] = []):
     uri: flags.store ?? process.env.SAPPHIRE_STORE ?? card.store ?? undefined,
     projectDir: dir,
   });
+  try {
+    const abandoned = await failAbandonedRuns(store);
+    if (abandoned.length > 0 && !flags.json)
+      note(
+        `Marked ${abandoned.length} run(s) failed whose process had died: ${abandoned.map((r) => r.id).join(', ')}`,
+      );
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   return { dir, file, card, store };
 }
 

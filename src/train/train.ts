@@ -1,12 +1,15 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { SapphireError } from '../core/errors.ts';
 import type { ProblemCard } from '../core/project.ts';
 import type { Example, TaskKind } from '../data/types.ts';
 import { type EvaluationReport, evaluatePredictions } from '../metrics/evaluate.ts';
-import type { Model, TrainProgress } from '../models/model.ts';
+import type { Model, Prediction, TrainProgress } from '../models/model.ts';
 import { createModel } from '../models/registry.ts';
-import type { DatasetVersion, Run, Store } from '../store/store.ts';
+import { collectProvenance } from '../store/provenance.ts';
+import { saveModelArtifacts, savePredictions } from '../store/run-artifacts.ts';
+import type { DatasetVersion, MetricPoint, Run, Store } from '../store/store.ts';
 import { modelSection, type TrainConfig } from './train-config.ts';
 
 /** The file written beside a saved model describing how it was trained. */
@@ -75,6 +78,28 @@ export function checkTrainingLabels(train: Example[], card: ProblemCard, dataset
   }
 }
 
+/** Examples chosen by a study (a fold, a subsample) instead of the config's splits, recorded with the run. */
+export interface DataSelection {
+  /** JSON description that, with the config and dataset version, reproduces the choice (e.g. `{ kind: 'fold', k: 5, index: 2, seed: 13 }`). */
+  describe: Record<string, unknown>;
+  /** Picks the training examples, the dev examples (early stopping) and the named sets to evaluate on. */
+  apply(data: TrainingData): { train: Example[]; dev: Example[]; evaluate: Record<string, Example[]> };
+}
+
+/** How {@link trainModel} records its run. */
+export interface RunRecordOptions {
+  /** Run kind: `train` (default), `trial`, `fold`, `curve-point`, `rung`. */
+  kind?: string;
+  /** The study run this run belongs to. */
+  parentId?: string | null;
+  /** Run name (default: the config's name or the architecture). */
+  name?: string;
+  /** Tags added to the config's tags. */
+  tags?: string[];
+  /** The command line that started the run. */
+  command?: string | null;
+}
+
 /** Options for {@link trainModel}. */
 export interface TrainOptions {
   store: Store;
@@ -83,16 +108,28 @@ export interface TrainOptions {
   /** Project folder; relative outputs are resolved against it. */
   projectDir: string;
   onProgress?: (event: TrainProgress) => void;
+  /** Train and evaluate on examples a study chose instead of the config's splits. */
+  selection?: DataSelection;
+  record?: RunRecordOptions;
+  /** Also write the model folder to `config.output` or `models/<run id>` (default true); the store always keeps a copy. */
+  writeModelDir?: boolean;
+  /** Also score the model on its own training examples, as `train.*` metrics (default true). */
+  evaluateTrain?: boolean;
+  /** Called once the run is recorded, before training starts. */
+  onRunCreated?: (run: Run) => void;
 }
 
 /** What {@link trainModel} produced. */
 export interface TrainResult {
   run: Run;
   model: Model;
-  modelDir: string;
+  /** The model folder written to disk, or null with `writeModelDir: false`. */
+  modelDir: string | null;
   dataset: DatasetVersion;
   dev: EvaluationReport | null;
   test: EvaluationReport | null;
+  /** Every evaluated set by name (`train`, `dev`, `test`, `heldout`, …). */
+  evaluations: Record<string, EvaluationReport>;
   seconds: number;
 }
 
@@ -109,77 +146,165 @@ export function evaluateModel(
   task: TaskKind,
   labels?: string[],
 ): EvaluationReport {
+  return predictAndEvaluate(model, examples, task, labels).report;
+}
+
+/** Predicts a split and evaluates it, keeping the predictions (for the run's artifacts and significance tests). */
+export function predictAndEvaluate(
+  model: Model,
+  examples: Example[],
+  task: TaskKind,
+  labels?: string[],
+): { predictions: Prediction[]; report: EvaluationReport } {
   const predictions = model.predict(examples.map((e) => ({ text: e.text, tokens: e.tokens })));
-  return evaluatePredictions(task, examples, predictions, { labels });
+  return { predictions, report: evaluatePredictions(task, examples, predictions, { labels }) };
+}
+
+/** Buffers per-epoch metrics and writes them in batches, so logging never slows training down. */
+class MetricBuffer {
+  private points: MetricPoint[] = [];
+  private lastFlush = performance.now();
+  private pending: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: Store,
+    private readonly runId: string,
+  ) {}
+
+  add(step: number, metrics: Record<string, number>): void {
+    for (const [key, value] of Object.entries(metrics))
+      if (Number.isFinite(value)) this.points.push({ key, step, value });
+    if (this.points.length >= 1000 || performance.now() - this.lastFlush > 5000) void this.flush();
+  }
+
+  /** Writes what is buffered; resolves when every write so far is done (errors are kept for the last flush). */
+  flush(): Promise<void> {
+    const points = this.points;
+    this.points = [];
+    this.lastFlush = performance.now();
+    if (points.length > 0)
+      this.pending = this.pending.then(() => this.store.logMetricPoints(this.runId, points));
+    return this.pending;
+  }
 }
 
 /**
- * Trains a model from a filled training config, evaluates it on dev and test, saves it and records the run.
+ * Trains a model from a filled training config, evaluates it on dev and test (or a study's selection), saves
+ * it and records the run: filled config, dataset version, seed, provenance, per-epoch metrics, final metrics,
+ * the model files and the predictions on every evaluated set as artifacts. A failure marks the run failed
+ * with its error.
  *
  * @example
  * const result = await trainModel({ store, card, config, projectDir });
  */
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
-  const { store, card, config } = options;
+  const { store, card, config, record = {} } = options;
   const data = await loadTrainingData(store, config);
-  checkTrainingLabels(data.train, card, data.version.id);
+  const chosen = options.selection
+    ? options.selection.apply(data)
+    : { train: data.train, dev: data.dev, evaluate: { dev: data.dev, test: data.test } };
+  checkTrainingLabels(chosen.train, card, data.version.id);
   const { architecture, settings } = modelSection(config);
   const model = createModel(architecture, { task: card.task, ...settings });
   const run = await store.createRun({
-    kind: 'train',
-    name: config.name ?? architecture,
-    config: { ...config, model: { architecture, ...model.config() } },
+    kind: record.kind ?? 'train',
+    name: record.name ?? config.name ?? architecture,
+    config: {
+      ...config,
+      model: { architecture, ...model.config() },
+      ...(options.selection ? { selection: options.selection.describe } : {}),
+    },
     datasetVersions: [data.version.id],
     seed: config.seed,
-    tags: config.tags,
+    tags: [...new Set([...config.tags, ...(record.tags ?? [])])],
+    parentId: record.parentId ?? null,
+    provenance: { ...collectProvenance(options.projectDir, record.command ?? null) },
   });
+  const buffer = new MetricBuffer(store, run.id);
   const started = performance.now();
   try {
-    await model.fit(data.train, data.dev.length ? data.dev : undefined, {
+    options.onRunCreated?.(run);
+    await model.fit(chosen.train, chosen.dev.length ? chosen.dev : undefined, {
       seed: config.seed,
       onProgress: (event) => {
         options.onProgress?.(event);
         const metrics: Record<string, number> = {};
-        if (event.loss !== undefined && Number.isFinite(event.loss)) metrics.loss = event.loss;
-        if (event.devScore !== undefined && Number.isFinite(event.devScore))
-          metrics.dev_score = event.devScore;
-        if (Object.keys(metrics).length) void store.logMetrics(run.id, event.epoch, metrics).catch(() => {});
+        if (event.loss !== undefined) metrics.loss = event.loss;
+        if (event.devScore !== undefined) metrics.dev_score = event.devScore;
+        buffer.add(event.epoch, metrics);
       },
     });
     const seconds = (performance.now() - started) / 1000;
+    await buffer.flush();
     const labels = card.labels.length ? card.labels : undefined;
-    const dev = data.dev.length ? evaluateModel(model, data.dev, card.task, labels) : null;
-    const test = data.test.length ? evaluateModel(model, data.test, card.task, labels) : null;
-    const output = config.output ?? join('models', run.id);
-    const modelDir = isAbsolute(output) ? output : resolve(options.projectDir, output);
-    await rm(modelDir, { recursive: true, force: true });
-    await mkdir(modelDir, { recursive: true });
-    await model.save(modelDir);
-    await writeFile(
-      join(modelDir, TRAINING_RECORD),
-      `${JSON.stringify(
-        {
-          run: run.id,
-          dataset: data.version.id,
-          config,
-          seconds,
-          dev: dev?.metrics ?? null,
-          test: test?.metrics ?? null,
-        },
-        null,
-        2,
-      )}\n`,
-    );
+    const evaluations: Record<string, EvaluationReport> = {};
+    let metrics: Record<string, number> = {};
+    if (options.evaluateTrain !== false) {
+      evaluations.train = evaluateModel(model, chosen.train, card.task, labels);
+      metrics = { ...metrics, ...prefixed('train', evaluations.train) };
+    }
+    for (const [name, examples] of Object.entries(chosen.evaluate)) {
+      if (examples.length === 0) continue;
+      const { predictions, report } = predictAndEvaluate(model, examples, card.task, labels);
+      evaluations[name] = report;
+      metrics = { ...metrics, ...prefixed(name, report) };
+      await savePredictions(store, run.id, name, examples, predictions);
+    }
+    let modelDir: string | null = null;
+    const target =
+      options.writeModelDir === false
+        ? await mkdtemp(join(tmpdir(), 'sapphire-model-'))
+        : resolveOutput(options, run.id);
+    try {
+      await rm(target, { recursive: true, force: true });
+      await mkdir(target, { recursive: true });
+      await model.save(target);
+      await writeFile(
+        join(target, TRAINING_RECORD),
+        `${JSON.stringify(
+          {
+            run: run.id,
+            dataset: data.version.id,
+            config,
+            ...(options.selection ? { selection: options.selection.describe } : {}),
+            seconds,
+            dev: evaluations.dev?.metrics ?? null,
+            test: evaluations.test?.metrics ?? null,
+          },
+          null,
+          2,
+        )}\n`,
+      );
+      await saveModelArtifacts(store, run.id, target);
+      if (options.writeModelDir !== false) modelDir = target;
+    } finally {
+      if (options.writeModelDir === false) await rm(target, { recursive: true, force: true });
+    }
     const finished = await store.finishRun(run.id, {
       status: 'finished',
-      metrics: { ...prefixed('dev', dev), ...prefixed('test', test), train_seconds: seconds },
+      metrics: { ...metrics, train_seconds: seconds },
     });
-    return { run: finished, model, modelDir, dataset: data.version, dev, test, seconds };
+    return {
+      run: finished,
+      model,
+      modelDir,
+      dataset: data.version,
+      dev: evaluations.dev ?? null,
+      test: evaluations.test ?? null,
+      evaluations,
+      seconds,
+    };
   } catch (error) {
-    await store.finishRun(run.id, {
-      status: 'failed',
-      error: error instanceof Error ? error.message : String(error),
-    });
+    await buffer.flush().catch(() => undefined);
+    await store
+      .finishRun(run.id, { status: 'failed', error: error instanceof Error ? error.message : String(error) })
+      .catch(() => undefined);
     throw error;
   }
+}
+
+/** The folder a trained model is written to: the config's `output`, else `models/<run id>`, inside the project. */
+function resolveOutput(options: TrainOptions, runId: string): string {
+  const output = options.config.output ?? join('models', runId);
+  return isAbsolute(output) ? output : resolve(options.projectDir, output);
 }

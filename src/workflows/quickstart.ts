@@ -184,7 +184,7 @@ export async function runLadder(
       dev: result.dev?.metrics[metric] ?? null,
       test: result.test?.metrics[metric] ?? null,
       seconds: result.seconds,
-      modelDir: result.modelDir,
+      modelDir: result.modelDir ?? '',
     };
     rows.push(row);
     const score = row.test ?? row.dev;

@@ -9,6 +9,7 @@ import type { Example } from '../../src/data/types.ts';
 import '../../src/models/index.ts';
 import { loadModel } from '../../src/models/registry.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import { loadPredictions, materializeModel } from '../../src/store/run-artifacts.ts';
 import { TRAINING_RECORD, trainModel } from '../../src/train/train.ts';
 import { trainConfigSchema } from '../../src/train/train-config.ts';
 
@@ -93,18 +94,106 @@ describe('trainModel', () => {
       const result = await trainModel({ store, card, config, projectDir: dir });
       assert.equal(result.dev?.metrics.span_f1_micro, 1);
       assert.equal(result.test?.metrics.span_f1_micro, 1);
-      assert.ok(existsSync(join(result.modelDir, TRAINING_RECORD)));
-      const record = JSON.parse(readFileSync(join(result.modelDir, TRAINING_RECORD), 'utf8'));
+      const modelDir = result.modelDir ?? assert.fail('the model folder is written by default');
+      assert.ok(existsSync(join(modelDir, TRAINING_RECORD)));
+      const record = JSON.parse(readFileSync(join(modelDir, TRAINING_RECORD), 'utf8'));
       assert.equal(record.run, result.run.id);
       const run = await store.getRun(result.run.id);
       assert.equal(run.status, 'finished');
       assert.equal(run.metrics['test.span_f1_micro'], 1);
       assert.deepEqual(run.datasetVersions, [result.dataset.id]);
-      const loaded = await loadModel(result.modelDir);
+      const loaded = await loadModel(modelDir);
       assert.deepEqual(
         loaded.predict([{ text: 'Nike red cap' }]),
         result.model.predict([{ text: 'Nike red cap' }]),
       );
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('records provenance, per-epoch metrics, model files and predictions as artifacts', async () => {
+    const { dir, store } = await setup();
+    try {
+      const config = trainConfigSchema.parse({
+        model: { architecture: 'crf.v1', maxIterations: 5 },
+        data: { dataset: 'shop' },
+      });
+      const result = await trainModel({
+        store,
+        card,
+        config,
+        projectDir: dir,
+        writeModelDir: false,
+        record: { kind: 'trial', tags: ['sweep'] },
+      });
+      assert.equal(result.modelDir, null);
+      const run = await store.getRun(result.run.id);
+      assert.equal(run.kind, 'trial');
+      assert.deepEqual(run.tags, ['sweep']);
+      const provenance = run.provenance as { host: string; pid: number; packages: Record<string, string> };
+      assert.equal(provenance.pid, process.pid);
+      assert.ok(provenance.packages.sapphire && provenance.packages.node);
+      assert.ok('train.span_f1_micro' in run.metrics, 'the training set is scored too');
+      assert.ok((await store.metricHistory(run.id, 'loss')).length > 0, 'per-epoch loss is logged');
+      const names = (await store.listRunArtifacts(run.id)).map((a) => a.name);
+      assert.ok(names.includes('model/training.json'), names.join(', '));
+      assert.ok(names.includes('predictions/dev.jsonl') && names.includes('predictions/test.jsonl'));
+      const predictions = await loadPredictions(store, run.id, 'test');
+      assert.deepEqual(
+        predictions.map((p) => p.id),
+        examples.filter((e) => e.split === 'test').map((e) => e.id),
+      );
+      const copy = join(dir, 'restored');
+      await materializeModel(store, run.id, copy);
+      const loaded = await loadModel(copy);
+      assert.deepEqual(
+        loaded.predict([{ text: 'Nike red cap' }]),
+        result.model.predict([{ text: 'Nike red cap' }]),
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a selection replaces the splits and is recorded with the run', async () => {
+    const { dir, store } = await setup();
+    try {
+      const config = trainConfigSchema.parse({
+        model: { architecture: 'token-majority.v1' },
+        data: { dataset: 'shop' },
+      });
+      const result = await trainModel({
+        store,
+        card,
+        config,
+        projectDir: dir,
+        writeModelDir: false,
+        selection: {
+          describe: { kind: 'fold', k: 2, index: 0 },
+          apply: (data) => ({ train: data.train, dev: [], evaluate: { heldout: data.dev } }),
+        },
+      });
+      assert.deepEqual(Object.keys(result.evaluations).sort(), ['heldout', 'train']);
+      const run = await store.getRun(result.run.id);
+      assert.deepEqual(run.config.selection, { kind: 'fold', k: 2, index: 0 });
+      assert.ok('heldout.span_f1_micro' in run.metrics);
+      assert.ok(!('test.span_f1_micro' in run.metrics));
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a failing fit marks the run failed with its error', async () => {
+    const { dir, store } = await setup();
+    try {
+      const config = trainConfigSchema.parse({
+        model: { architecture: 'crf.v1', c2: -1 },
+        data: { dataset: 'shop' },
+      });
+      await assert.rejects(trainModel({ store, card, config, projectDir: dir }));
+      const runs = await store.listRuns();
+      for (const run of runs) assert.equal(run.status, 'failed');
     } finally {
       await store.close();
     }
