@@ -64,6 +64,27 @@ const splitSchema = z.strictObject({
 
 const metricName = z.string().min(1);
 
+const ladderRungSchema = z
+  .strictObject({
+    /** Short name shown in the ladder table, e.g. `crf`. */
+    name: z.string().regex(/^[\w.-]+$/, 'rung names use letters, digits, "-", "_" and "."'),
+    /** A training config file (relative to the project) … */
+    config: z.string().min(1).optional(),
+    /** … or an inline `model` section (`architecture` + settings) trained on the ladder's dataset. */
+    model: z.looseObject({ architecture: z.string().min(1) }).optional(),
+  })
+  .refine((rung) => (rung.config === undefined) !== (rung.model === undefined), {
+    message: 'give each rung either `config` (a training config file) or `model` (architecture + settings)',
+  });
+
+const ladderSchema = z.strictObject({
+  /** Dataset every rung trains on (default: the first data source). */
+  dataset: z.string().min(1).nullable().default(null),
+  /** Seeds every rung is trained with: a list, or a count (13, 14, …). */
+  seeds: z.union([z.array(z.int().min(0)).min(1), z.int().min(1).max(100)]).default(1),
+  rungs: z.array(ladderRungSchema).min(1, 'a ladder needs at least one rung'),
+});
+
 const cardObjectSchema = z.strictObject({
   name: z
     .string()
@@ -87,6 +108,8 @@ const cardObjectSchema = z.strictObject({
     })
     .prefault({}),
   store: z.string().min(1).nullable().default(null),
+  /** The model ladder `sapphire ladder` climbs (default: the training configs in `configs/`). */
+  ladder: ladderSchema.nullable().default(null),
 });
 
 type Ctx = z.RefinementCtx;
@@ -230,6 +253,8 @@ export const PROBLEM_CARD_COMMENTS: Record<string, string> = {
   slices:
     'Named data slices, evaluated separately. Conditions: tokens/chars {min, max}, label, regex (+ flags),\nmeta {field, equals | in | exists}, combined with all: [...], any: [...], not: {...}.',
   data: 'sources: files `sapphire data import` brings in (format conll|jsonl|csv|lines|html|auto).\nsplit: train/dev/test ratios, seed, stratify by label, keep groups of a meta field together (groupBy).',
+  ladder:
+    'The ladder `sapphire ladder` climbs on the same splits and seeds, simplest first: rungs of {name, config: file}\nor {name, model: {architecture, …}}; seeds: a list or a count. Leave null to use the configs/ folder.',
   store:
     'Where runs, datasets and models are kept: null for the default SQLite file, or a path / postgres:// URI.',
 };

@@ -117,6 +117,8 @@ export interface TrainOptions {
   evaluateTrain?: boolean;
   /** Called once the run is recorded, before training starts. */
   onRunCreated?: (run: Run) => void;
+  /** Extra JSON recorded in the run's config, e.g. a sweep trial's `{ trial: { index, values } }`. */
+  annotations?: Record<string, unknown>;
 }
 
 /** What {@link trainModel} produced. */
@@ -213,6 +215,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       ...config,
       model: { architecture, ...model.config() },
       ...(options.selection ? { selection: options.selection.describe } : {}),
+      ...options.annotations,
     },
     datasetVersions: [data.version.id],
     seed: config.seed,

@@ -1,0 +1,123 @@
+import type { ProblemCard } from '../core/project.ts';
+import type { TrainProgress } from '../models/model.ts';
+import { collectProvenance } from '../store/provenance.ts';
+import type { Store } from '../store/store.ts';
+import { type RunRecordOptions, trainModel } from '../train/train.ts';
+import type { TrainConfig } from '../train/train-config.ts';
+import { type SelectionSpec, selectionFor } from './selection.ts';
+
+/** One training job of a study (a sweep trial, a fold, a curve point, a ladder rung), as plain JSON. */
+export interface TrainJob {
+  /** Unique within its study; names the job in progress events and results. */
+  id: string;
+  /** The filled training config of this job (overrides already applied). */
+  config: TrainConfig;
+  selection?: SelectionSpec;
+  record: RunRecordOptions;
+  /** Extra JSON for the run's config, e.g. `{ trial: { index, values } }`. */
+  annotations?: Record<string, unknown>;
+  /** Write the model folder to the config's output (default false: the store keeps the model files). */
+  writeModelDir?: boolean;
+}
+
+/** What became of a job: its run and final metrics, or its error. Every job gets a run, failed ones included. */
+export interface JobResult {
+  jobId: string;
+  runId: string;
+  status: 'finished' | 'failed';
+  metrics: Record<string, number>;
+  error: string | null;
+  seconds: number;
+}
+
+/** Where jobs run: the project and store every worker opens. */
+export interface JobContext {
+  projectDir: string;
+  /** The store URI (SQLite path or postgres://…) every worker opens. */
+  storeUri: string;
+  /** The project's problem card, already loaded with any overrides. */
+  card: ProblemCard;
+}
+
+/** Progress of a job while it runs. */
+export type JobEvent =
+  | { type: 'started'; jobId: string; runId: string }
+  | { type: 'progress'; jobId: string; progress: TrainProgress }
+  | { type: 'finished'; result: JobResult };
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Runs one job in this process and never throws: a failure is returned (and recorded) as a failed run, even
+ * when it happened before training could start (an invalid model setting, say).
+ *
+ * @example
+ * const result = await runTrainJob(store, context, job, (event) => console.log(event.type));
+ */
+export async function runTrainJob(
+  store: Store,
+  context: JobContext,
+  job: TrainJob,
+  onEvent: (event: JobEvent) => void = () => undefined,
+): Promise<JobResult> {
+  const started = performance.now();
+  let runId: string | null = null;
+  try {
+    const result = await trainModel({
+      store,
+      card: context.card,
+      config: job.config,
+      projectDir: context.projectDir,
+      selection: job.selection ? selectionFor(job.selection, context.card.task) : undefined,
+      record: job.record,
+      annotations: job.annotations,
+      writeModelDir: job.writeModelDir ?? false,
+      onRunCreated: (run) => {
+        runId = run.id;
+        onEvent({ type: 'started', jobId: job.id, runId: run.id });
+      },
+      onProgress: (progress) => onEvent({ type: 'progress', jobId: job.id, progress }),
+    });
+    return {
+      jobId: job.id,
+      runId: result.run.id,
+      status: 'finished',
+      metrics: result.run.metrics,
+      error: null,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } catch (error) {
+    const message = messageOf(error);
+    if (runId === null) runId = await recordFailedJob(store, context, job, message);
+    return {
+      jobId: job.id,
+      runId,
+      status: 'failed',
+      metrics: {},
+      error: message,
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
+}
+
+/** Records a job that failed before its run existed (e.g. an invalid setting), so no trial goes missing. */
+export async function recordFailedJob(
+  store: Store,
+  context: JobContext,
+  job: TrainJob,
+  error: string,
+): Promise<string> {
+  const run = await store.createRun({
+    kind: job.record.kind ?? 'train',
+    name: job.record.name ?? job.config.name ?? job.config.model.architecture,
+    config: { ...job.config, ...(job.selection ? { selection: job.selection } : {}), ...job.annotations },
+    seed: job.config.seed,
+    tags: [...new Set([...job.config.tags, ...(job.record.tags ?? [])])],
+    parentId: job.record.parentId ?? null,
+    provenance: { ...collectProvenance(context.projectDir, job.record.command ?? null) },
+  });
+  await store.finishRun(run.id, { status: 'failed', error });
+  return run.id;
+}
