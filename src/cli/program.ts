@@ -1,18 +1,58 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { registerDataCommands } from './commands/data.ts';
-import { registerInitCommand } from './commands/init.ts';
-import { registerModelCommands } from './commands/models.ts';
-import { registerQuickstartCommand } from './commands/quickstart.ts';
-import { registerStoreCommands } from './commands/store.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
 
-/** Builds the `sapphire` command tree (exported for tests and the `--help` golden file). */
-export function buildProgram(): Command {
-  const program = new Command('sapphire')
+/** A command group: the top-level command names it registers and how to load it. */
+interface CommandGroup {
+  names: string[];
+  load: () => Promise<(program: Command) => void>;
+}
+
+/**
+ * Every command group, in help order. Groups load lazily so that a command only pays for the modules it uses
+ * (HTML parsing, SQL drivers, models…): `sapphire runs ls` does not load the models.
+ */
+const COMMAND_GROUPS: CommandGroup[] = [
+  {
+    names: ['quickstart'],
+    load: async () => (await import('./commands/quickstart.ts')).registerQuickstartCommand,
+  },
+  { names: ['init'], load: async () => (await import('./commands/init.ts')).registerInitCommand },
+  { names: ['data'], load: async () => (await import('./commands/data.ts')).registerDataCommands },
+  {
+    names: ['train', 'evaluate', 'predict', 'models'],
+    load: async () => (await import('./commands/models.ts')).registerModelCommands,
+  },
+  { names: ['store'], load: async () => (await import('./commands/store.ts')).registerStoreCommands },
+  { names: ['runs'], load: async () => (await import('./commands/runs.ts')).registerRunCommands },
+  {
+    names: ['sweep', 'cv', 'curve', 'ladder'],
+    load: async () => (await import('./commands/studies.ts')).registerStudyCommands,
+  },
+  { names: ['report'], load: async () => (await import('./commands/report.ts')).registerReportCommand },
+];
+
+/** Global options that take a value, so the command name is found after them. */
+const VALUE_OPTIONS = new Set(['--project', '--store']);
+
+/** The command named on a command line (`sapphire --project x runs ls` → `runs`), or null. */
+export function commandName(args: readonly string[]): string | null {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (VALUE_OPTIONS.has(arg)) {
+      i++;
+      continue;
+    }
+    if (!arg.startsWith('-')) return arg;
+  }
+  return null;
+}
+
+function baseProgram(): Command {
+  return new Command('sapphire')
     .description('Sapphire: an agile deep-learning workbench for text (NER and classification).')
     .version(pkg.version, '-V, --version')
     .option('--project <dir>', 'project folder (default: the nearest folder with sapphire.yaml)')
@@ -28,10 +68,22 @@ export function buildProgram(): Command {
       '\nConfig values in sapphire.yaml can be overridden on any command as key.path=value,\n' +
         'e.g. `sapphire data split fashion-titles data.split.seed=7`.',
     );
-  registerQuickstartCommand(program);
-  registerInitCommand(program);
-  registerDataCommands(program);
-  registerModelCommands(program);
-  registerStoreCommands(program);
+}
+
+/**
+ * Builds the `sapphire` command tree: every command, or with `argv` only the group of the command it names
+ * (all of them when it names none or an unknown one, so help and "did you mean" still work).
+ *
+ * @example
+ * const program = await buildProgram(process.argv);
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
+  const program = baseProgram();
+  const name = argv ? commandName(argv.slice(2)) : null;
+  const args = argv?.slice(2) ?? [];
+  const versionOnly = name === null && (args.includes('-V') || args.includes('--version'));
+  const only = COMMAND_GROUPS.find((g) => name !== null && g.names.includes(name));
+  const groups = versionOnly ? [] : only ? [only] : COMMAND_GROUPS;
+  for (const group of groups) (await group.load())(program);
   return program;
 }

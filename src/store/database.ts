@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { type Generated, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
 import { ConfigError, SapphireError } from '../core/errors.ts';
 
 /** The SQL dialects the store runs on. */
@@ -171,6 +170,8 @@ function connectSqlite(path: string, location: string): StoreDatabase {
 }
 
 async function connectPostgres(url: string, location: string): Promise<StoreDatabase> {
+  // Loaded on first use: SQLite users never pay for the PostgreSQL driver.
+  const { default: pg } = await import('pg');
   const pool = new pg.Pool({
     connectionString: url,
     max: 4,

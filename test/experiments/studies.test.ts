@@ -83,9 +83,8 @@ describe('studies', () => {
       assert.ok(members.every((m) => m.kind === 'trial'));
       assert.equal(sweep.study.status, 'finished');
       assert.equal(sweep.study.metrics.failed, 1);
-      assert.ok(
-        existsSync(join(sweep.bestModelDir ?? '', 'model.json')) || existsSync(sweep.bestModelDir ?? ''),
-      );
+      assert.equal(sweep.bestModelDir, join(dir, 'models', sweep.study.id));
+      assert.ok(existsSync(join(sweep.bestModelDir, 'training.json')), 'the best model is written out');
       assert.ok(events.includes('started') && events.includes('finished'));
       assert.ok(
         members.some((m) => (m.provenance as { pid: number }).pid !== process.pid),
