@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { SapphireError } from '../core/errors.ts';
@@ -310,4 +310,70 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
 function resolveOutput(options: TrainOptions, runId: string): string {
   const output = options.config.output ?? join('models', runId);
   return isAbsolute(output) ? output : resolve(options.projectDir, output);
+}
+
+/** Options for {@link recordEvaluation}. */
+export interface RecordEvaluationOptions {
+  store: Store;
+  card: ProblemCard;
+  model: Model;
+  /** The model folder evaluated (recorded with the run). */
+  modelDir: string;
+  dataset: DatasetVersion;
+  examples: Example[];
+  /** The split evaluated, or null for every example of the version. */
+  split: string | null;
+  projectDir: string;
+  command?: string | null;
+}
+
+/**
+ * Evaluates a saved model on a dataset split and records it as an `evaluate` run: the model's config and folder,
+ * the training run it came from, the dataset version and split, the metrics (`<split>.<metric>`), the throughput
+ * and the predictions as an artifact, so evaluations can be listed, compared and tested for significance.
+ *
+ * @example
+ * const { run, report } = await recordEvaluation({ store, card, model, modelDir, dataset, examples, split: 'test', projectDir });
+ */
+export async function recordEvaluation(
+  options: RecordEvaluationOptions,
+): Promise<{ run: Run; report: EvaluationReport; seconds: number }> {
+  const { store, card, model, dataset, examples } = options;
+  const set = options.split ?? 'all';
+  const trainingRun = await readFile(join(options.modelDir, TRAINING_RECORD), 'utf8')
+    .then((text) => (JSON.parse(text) as { run?: unknown }).run)
+    .catch(() => null);
+  const run = await store.createRun({
+    kind: 'evaluate',
+    name: `${model.name} on ${dataset.id}:${set}`,
+    config: {
+      model: { architecture: model.name, ...model.config() },
+      modelDir: options.modelDir,
+      trainingRun: typeof trainingRun === 'string' ? trainingRun : null,
+      data: { dataset: dataset.id, split: options.split },
+    },
+    datasetVersions: [dataset.id],
+    provenance: { ...collectProvenance(options.projectDir, options.command ?? null) },
+  });
+  try {
+    const started = performance.now();
+    const labels = card.labels.length ? card.labels : undefined;
+    const { predictions, report } = predictAndEvaluate(model, examples, model.task, labels);
+    const seconds = (performance.now() - started) / 1000;
+    await savePredictions(store, run.id, set, examples, predictions);
+    const finished = await store.finishRun(run.id, {
+      status: 'finished',
+      metrics: {
+        ...prefixed(set, report),
+        predict_seconds: seconds,
+        examples_per_second: examples.length / seconds,
+      },
+    });
+    return { run: finished, report, seconds };
+  } catch (error) {
+    await store
+      .finishRun(run.id, { status: 'failed', error: error instanceof Error ? error.message : String(error) })
+      .catch(() => undefined);
+    throw error;
+  }
 }

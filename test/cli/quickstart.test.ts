@@ -29,13 +29,22 @@ describe('sapphire quickstart', () => {
     assert.ok(existsSync(join(cwd, 'demo', 'models', '4-crf', 'model.json')));
 
     // The trained CRF can be evaluated and used from the CLI.
-    const evaluation = sapphireJson<{ metrics: Record<string, number> }>(
+    const evaluation = sapphireJson<{ run: string; metrics: Record<string, number> }>(
       join(cwd, 'demo'),
       'evaluate',
       'models/4-crf',
       'fashion-titles:test',
     );
     assert.ok(evaluation.metrics.span_f1_micro! > 0.8, `CRF test F1 ${evaluation.metrics.span_f1_micro}`);
+    // The evaluation is a run too, linked to the training run, with its predictions stored.
+    const shown = sapphireJson<{
+      run: { kind: string; metrics: Record<string, number>; config: { trainingRun: string | null } };
+      artifacts: { name: string }[];
+    }>(join(cwd, 'demo'), 'runs', 'show', evaluation.run);
+    assert.equal(shown.run.kind, 'evaluate');
+    assert.equal(shown.run.metrics['test.span_f1_micro'], evaluation.metrics.span_f1_micro);
+    assert.match(shown.run.config.trainingRun ?? '', /^r-/);
+    assert.ok(shown.artifacts.some((a) => a.name === 'predictions/test.jsonl'));
     const predicted = sapphireJson<{ spans: { label: string }[] }[]>(
       join(cwd, 'demo'),
       'predict',

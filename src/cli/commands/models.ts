@@ -13,7 +13,7 @@ import { listModels, loadModel, type Prediction } from '../../models/index.ts';
 import { escapeHtml, highlightHtml } from '../../text/html-to-text.ts';
 import { OffsetMap } from '../../text/offset-map.ts';
 import { tokenize } from '../../text/tokenizer.ts';
-import { evaluateModel, trainModel } from '../../train/train.ts';
+import { recordEvaluation, trainModel } from '../../train/train.ts';
 import { trainConfigSchema } from '../../train/train-config.ts';
 import { withProject } from '../context.ts';
 import { type GlobalFlags, printJson, say, splitOverrides } from '../output.ts';
@@ -97,14 +97,17 @@ export function registerModelCommands(program: Command): void {
             },
           );
         }
-        const started = performance.now();
-        const report = evaluateModel(
+        const { run, report, seconds } = await recordEvaluation({
+          store: ctx.store,
+          card: ctx.card,
           model,
+          modelDir: resolve(modelDir),
+          dataset: version,
           examples,
-          model.task,
-          ctx.card.labels.length ? ctx.card.labels : undefined,
-        );
-        const seconds = (performance.now() - started) / 1000;
+          split: split ?? null,
+          projectDir: ctx.dir,
+          command: ['sapphire', ...process.argv.slice(2)].join(' '),
+        });
         const tokens = examples.reduce((n, e) => n + (e.tokens?.length ?? tokenize(e.text).length), 0);
         const throughput = {
           tokensPerSecond: tokens / seconds,
@@ -115,6 +118,7 @@ export function registerModelCommands(program: Command): void {
             model: resolve(modelDir),
             dataset: version.id,
             split: split ?? null,
+            run: run.id,
             ...report,
             throughput,
           });
@@ -124,6 +128,7 @@ export function registerModelCommands(program: Command): void {
             throughput,
           }),
         );
+        say(`\nRecorded as run ${run.id}.`);
       });
     });
 
