@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, cpus, hostname, platform } from 'node:os';
+import { dirname, join } from 'node:path';
 
 /** Where and with what a run was made, recorded with every run. */
 export interface RunProvenance {
@@ -30,14 +31,27 @@ export function packageVersions(): Record<string, string> {
   const versions: Record<string, string> = { [own.name]: own.version, node: process.versions.node };
   const require = createRequire(PACKAGE_JSON);
   for (const name of TRACKED_PACKAGES) {
-    try {
-      versions[name] = (require(`${name}/package.json`) as { version: string }).version;
-    } catch {
-      // not installed: nothing to record
-    }
+    const version = installedVersion(require, name);
+    if (version) versions[name] = version;
   }
   cachedPackages = versions;
   return versions;
+}
+
+/** The version of an installed package, also for packages whose `exports` hide their package.json. */
+function installedVersion(require: NodeJS.Require, name: string): string | null {
+  try {
+    let dir = dirname(require.resolve(name));
+    for (let depth = 0; depth < 6; depth++, dir = dirname(dir)) {
+      const file = join(dir, 'package.json');
+      if (!existsSync(file)) continue;
+      const json = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (json.name === name && json.version) return json.version;
+    }
+  } catch {
+    // not installed: nothing to record
+  }
+  return null;
 }
 
 function git(dir: string, args: string[]): string | null {

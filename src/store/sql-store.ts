@@ -412,6 +412,19 @@ export class SqlStore implements Store {
     await this.runningRun(runId, 'log metrics to');
     const rows = [...latest.values()];
     if (rows.length === 0) return;
+    if (this.dialect === 'postgres') {
+      // One array insert per 50,000 points: PostgreSQL parses one statement instead of a parameter per value.
+      await db.transaction().execute(async (trx) => {
+        for (let i = 0; i < rows.length; i += 50_000) {
+          const chunk = rows.slice(i, i + 50_000);
+          await sql`insert into run_metrics (run_id, key, step, value)
+            select * from unnest(${chunk.map((r) => r.run_id)}::text[], ${chunk.map((r) => r.key)}::text[],
+              ${chunk.map((r) => r.step)}::integer[], ${chunk.map((r) => r.value)}::double precision[])
+            on conflict (run_id, key, step) do update set value = excluded.value`.execute(trx);
+        }
+      });
+      return;
+    }
     await db.transaction().execute(async (trx) => {
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
         await trx
