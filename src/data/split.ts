@@ -155,7 +155,9 @@ export function readGroupValue(example: Example, path: string): unknown {
   return value;
 }
 
-interface Unit {
+/** A set of examples that must stay together (one example unless grouped), with its stratum. */
+export interface Unit {
+  /** Indexes of the member examples. */
   members: number[];
   stratum: string;
 }
@@ -170,15 +172,24 @@ function entityRarity(examples: readonly Example[]): Map<string, number> {
   return rarity;
 }
 
-function buildUnits(examples: readonly Example[], options: SplitOptions, task: TaskKind): Unit[] {
-  const rarity = options.stratify && task === 'ner' ? entityRarity(examples) : undefined;
-  const strata = examples.map((ex) => (options.stratify ? stratumOf(ex, task, rarity) : ''));
-  if (!options.groupBy) return examples.map((_, i) => ({ members: [i], stratum: strata[i]! }));
+/** Stratum per example (see {@link stratumOf}), or '' for every example when not stratifying. */
+export function exampleStrata(examples: readonly Example[], task: TaskKind, stratify: boolean): string[] {
+  if (!stratify) return examples.map(() => '');
+  const rarity = task === 'ner' ? entityRarity(examples) : undefined;
+  return examples.map((ex) => stratumOf(ex, task, rarity));
+}
 
+/** Groups examples by the `groupBy` path (examples without a value stand alone); each group takes its majority stratum. */
+export function groupUnits(
+  examples: readonly Example[],
+  strata: readonly string[],
+  groupBy?: string | null,
+): Unit[] {
+  if (!groupBy) return examples.map((_, i) => ({ members: [i], stratum: strata[i]! }));
   const byGroup = new Map<string, number[]>();
   const units: number[][] = [];
   examples.forEach((ex, i) => {
-    const value = readGroupValue(ex, options.groupBy!);
+    const value = readGroupValue(ex, groupBy);
     if (value === undefined || value === null || value === '') {
       units.push([i]);
       return;
@@ -193,6 +204,10 @@ function buildUnits(examples: readonly Example[], options: SplitOptions, task: T
     }
   });
   return units.map((members) => ({ members, stratum: majority(members.map((i) => strata[i]!)) }));
+}
+
+function buildUnits(examples: readonly Example[], options: SplitOptions, task: TaskKind): Unit[] {
+  return groupUnits(examples, exampleStrata(examples, task, options.stratify === true), options.groupBy);
 }
 
 /** Most frequent value; ties go to the smallest value so the result does not depend on order. */

@@ -144,6 +144,18 @@ export interface OuterFold {
   result: JobResult | null;
 }
 
+/** An outer fold as plain JSON: the choice, every candidate's inner score, the outer run and score. */
+export function outerFoldJson(fold: OuterFold, metric: string) {
+  return {
+    repeat: fold.repeat,
+    index: fold.index,
+    chosen: fold.chosen?.values ?? null,
+    candidates: fold.candidates.map((c) => ({ values: c.point.values, score: c.score })),
+    run: fold.result?.runId ?? null,
+    score: fold.result?.metrics[metric] ?? null,
+  };
+}
+
 /** What {@link runNestedCrossValidation} measured. */
 export interface NestedCrossValidationResult {
   study: Run;
@@ -259,14 +271,7 @@ export async function runNestedCrossValidation(
       metric,
       summary,
       innerBest,
-      outer: outer.map((f) => ({
-        repeat: f.repeat,
-        index: f.index,
-        chosen: f.chosen?.values ?? null,
-        candidates: f.candidates.map((c) => ({ values: c.point.values, score: c.score })),
-        run: f.result?.runId ?? null,
-        score: f.result?.metrics[metric] ?? null,
-      })),
+      outer: outer.map((f) => outerFoldJson(f, metric)),
     });
     return { study: finished, outer, summary, innerBest, metric };
   } catch (error) {

@@ -1,6 +1,6 @@
 import { SapphireError } from '../core/errors.ts';
 import { createRng, type Rng } from '../core/rng.ts';
-import { readGroupValue, stratumOf } from '../data/split.ts';
+import { exampleStrata, groupUnits, type Unit } from '../data/split.ts';
 import type { Example, TaskKind } from '../data/types.ts';
 
 /** One cross-validation fold: train on `train`, evaluate on `heldOut`. */
@@ -31,70 +31,8 @@ export interface FoldOptions {
   groupBy?: string;
 }
 
-/** A set of examples that must stay together (one example unless grouped), with its stratum. */
-interface Unit {
-  members: number[];
-  stratum: string;
-}
-
 function badInput(message: string, hint: string, path?: string): SapphireError {
   return new SapphireError('BAD_INPUT', message, path === undefined ? { hint } : { path, hint });
-}
-
-/** Number of examples containing each entity label (the rarity `stratumOf` uses for NER). */
-function entityRarity(examples: readonly Example[]): Map<string, number> {
-  const rarity = new Map<string, number>();
-  for (const ex of examples) {
-    for (const label of new Set((ex.spans ?? []).map((s) => s.label))) {
-      rarity.set(label, (rarity.get(label) ?? 0) + 1);
-    }
-  }
-  return rarity;
-}
-
-/** Stratum per example: the same keys as the train/dev/test split, or '' for all when not stratifying. */
-function strataOf(examples: readonly Example[], task: TaskKind, stratify: boolean): string[] {
-  if (!stratify) return examples.map(() => '');
-  const rarity = task === 'ner' ? entityRarity(examples) : undefined;
-  return examples.map((ex) => stratumOf(ex, task, rarity));
-}
-
-/** Most frequent value; ties go to the smallest so the result does not depend on order. */
-function majority(values: readonly string[]): string {
-  const counts = new Map<string, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  let best = '';
-  let bestCount = -1;
-  for (const [v, c] of counts) {
-    if (c > bestCount || (c === bestCount && v < best)) {
-      best = v;
-      bestCount = c;
-    }
-  }
-  return best;
-}
-
-/** Groups examples by `groupBy` (examples without a value stand alone); each group takes its majority stratum. */
-function buildUnits(examples: readonly Example[], strata: readonly string[], groupBy?: string): Unit[] {
-  if (!groupBy) return examples.map((_, i) => ({ members: [i], stratum: strata[i]! }));
-  const byGroup = new Map<string, number[]>();
-  const units: number[][] = [];
-  examples.forEach((ex, i) => {
-    const value = readGroupValue(ex, groupBy);
-    if (value === undefined || value === null || value === '') {
-      units.push([i]);
-      return;
-    }
-    const key = typeof value === 'string' ? value : JSON.stringify(value);
-    const members = byGroup.get(key);
-    if (members) members.push(i);
-    else {
-      const created = [i];
-      byGroup.set(key, created);
-      units.push(created);
-    }
-  });
-  return units.map((members) => ({ members, stratum: majority(members.map((i) => strata[i]!)) }));
 }
 
 /** Units per stratum, strata in name order, each stratum's units shuffled by its own fork of `rng`. */
@@ -179,7 +117,7 @@ export function kFold(examples: readonly Example[], options: FoldOptions): Fold[
   if (!Number.isFinite(seed)) {
     throw badInput(`seed must be a finite number, got ${seed}`, 'use an integer seed such as 13', 'seed');
   }
-  const units = buildUnits(examples, strataOf(examples, task, stratify), groupBy);
+  const units = groupUnits(examples, exampleStrata(examples, task, stratify), groupBy);
   if (k > units.length) {
     const what = groupBy
       ? `${units.length} group${units.length === 1 ? '' : 's'} (by ${groupBy})`
@@ -274,7 +212,7 @@ export function subsample(
   const rng = createRng(options.seed);
   let chosen: number[];
   if (options.stratify) {
-    const strata = strataOf(examples, options.task, true);
+    const strata = exampleStrata(examples, options.task, true);
     const units = examples.map((_, i) => ({ members: [i], stratum: strata[i]! }));
     chosen = stratifiedOrder(shuffledStrata(units, rng), n, count);
   } else {

@@ -316,3 +316,8 @@ export function sampleRandom(dims: readonly SearchDimension[], n: number, seed: 
   }
   return trials;
 }
+
+/** Number of trials a grid over these dimensions has (non-choice dimensions count once). */
+export function gridSize(dims: readonly SearchDimension[]): number {
+  return dims.reduce((n, d) => n * (d.distribution.kind === 'choice' ? d.distribution.values.length : 1), 1);
+}

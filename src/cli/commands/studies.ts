@@ -6,13 +6,19 @@ import { DEFAULT_METRICS } from '../../core/project.ts';
 import { renderTable } from '../../core/table.ts';
 import {
   type FoldSpec,
+  outerFoldJson,
   runCrossValidation,
   runNestedCrossValidation,
 } from '../../experiments/cross-validation.ts';
 import type { JobContext } from '../../experiments/jobs.ts';
 import { resolveLadder, runLadderStudy } from '../../experiments/ladder.ts';
 import { runLearningCurve } from '../../experiments/learning-curve.ts';
-import { parseGridSpec, parseRandomSpec, type SearchDimension } from '../../experiments/search-space.ts';
+import {
+  gridSize,
+  parseGridSpec,
+  parseRandomSpec,
+  type SearchDimension,
+} from '../../experiments/search-space.ts';
 import type { StudyOptions } from '../../experiments/study.ts';
 import { formatMeanStd, type Summary } from '../../experiments/summary.ts';
 import { runSweep, type SearchSpec } from '../../experiments/sweep.ts';
@@ -127,11 +133,7 @@ export function registerStudyCommands(program: Command): void {
     ) => {
       const flags = cmd.optsWithGlobals<GlobalFlags & StudyFlags>();
       const dimensionArgs = args.filter((a) => DIMENSION_VALUE.test(a));
-      const { values, overrides } = splitOverrides(args.filter((a) => !DIMENSION_VALUE.test(a)));
-      if (values.length)
-        throw new SapphireError('BAD_INPUT', `unexpected argument "${values[0]}"`, {
-          hint: 'overrides look like key.path=value',
-        });
+      const overrides = overridesOnly(args.filter((a) => !DIMENSION_VALUE.test(a)));
       const config = loadStudyConfig(configFile, overrides);
       let search: SearchSpec;
       if (opts.random !== undefined) {
@@ -156,13 +158,7 @@ export function registerStudyCommands(program: Command): void {
       }
       await withProject(flags, [], async (ctx) => {
         const options = studyOptions(ctx, flags, 'sweep');
-        const total =
-          search.mode === 'grid'
-            ? search.dimensions.reduce(
-                (n, d) => n * (d.distribution.kind === 'choice' ? d.distribution.values.length : 1),
-                1,
-              )
-            : search.trials;
+        const total = search.mode === 'grid' ? gridSize(search.dimensions) : search.trials;
         const metric = `dev.${ctx.card.metrics.primary}`;
         const result = await withProgress(flags, 'sweep', total, metric, options, (o) =>
           runSweep(config, search, o),
@@ -252,11 +248,7 @@ export function registerStudyCommands(program: Command): void {
       cmd: Command,
     ) => {
       const flags = cmd.optsWithGlobals<GlobalFlags & StudyFlags>();
-      const { values, overrides } = splitOverrides(args);
-      if (values.length)
-        throw new SapphireError('BAD_INPUT', `unexpected argument "${values[0]}"`, {
-          hint: 'overrides look like key.path=value',
-        });
+      const overrides = overridesOnly(args);
       const config = loadStudyConfig(configFile, overrides);
       const spec: FoldSpec = {
         k: intOption('--folds', opts.folds, 5),
@@ -284,10 +276,7 @@ export function registerStudyCommands(program: Command): void {
         if (opts.nested !== undefined) {
           const inner = intOption('--nested', opts.nested, 3);
           const dimensions = (opts.search ?? []).map(parseGridSpec);
-          const candidates = dimensions.reduce(
-            (n, d) => n * (d.distribution.kind === 'choice' ? d.distribution.values.length : 1),
-            1,
-          );
+          const candidates = gridSize(dimensions);
           const total = spec.k * spec.repeats * (candidates * inner + 1);
           const result = await withProgress(flags, 'nested cv', total, metric, options, (o) =>
             runNestedCrossValidation(config, spec, inner, dimensions, o),
@@ -299,14 +288,7 @@ export function registerStudyCommands(program: Command): void {
               metric: result.metric,
               summary: result.summary,
               innerBest: result.innerBest,
-              outer: result.outer.map((f) => ({
-                repeat: f.repeat,
-                index: f.index,
-                chosen: f.chosen?.values ?? null,
-                candidates: f.candidates.map((c) => ({ values: c.point.values, score: c.score })),
-                run: f.result?.runId ?? null,
-                score: f.result?.metrics[metric] ?? null,
-              })),
+              outer: result.outer.map((f) => outerFoldJson(f, metric)),
             });
           }
           say(
@@ -391,11 +373,7 @@ export function registerStudyCommands(program: Command): void {
       cmd: Command,
     ) => {
       const flags = cmd.optsWithGlobals<GlobalFlags & StudyFlags>();
-      const { values, overrides } = splitOverrides(args);
-      if (values.length)
-        throw new SapphireError('BAD_INPUT', `unexpected argument "${values[0]}"`, {
-          hint: 'overrides look like key.path=value',
-        });
+      const overrides = overridesOnly(args);
       const config = loadStudyConfig(configFile, overrides);
       const fractions = opts.fractions.split(',').map((f) => Number(f.trim()));
       const vary = opts.vary ? parseGridSpec(opts.vary) : null;
@@ -454,11 +432,7 @@ export function registerStudyCommands(program: Command): void {
       .option('--seeds <n>', 'train every rung with n seeds (default: ladder.seeds in sapphire.yaml)'),
   ).action(async (args: string[], opts: StudyFlags & { seeds?: string }, cmd: Command) => {
     const flags = cmd.optsWithGlobals<GlobalFlags & StudyFlags>();
-    const { values, overrides } = splitOverrides(args);
-    if (values.length)
-      throw new SapphireError('BAD_INPUT', `unexpected argument "${values[0]}"`, {
-        hint: 'overrides look like key.path=value',
-      });
+    const overrides = overridesOnly(args);
     await withProject(flags, [], async (ctx) => {
       const ladder = await resolveLadder(ctx.card, ctx.dir, overrides);
       const count = opts.seeds === undefined ? null : intOption('--seeds', opts.seeds, 1);
@@ -521,6 +495,17 @@ function projectMetrics(ctx: ProjectContext, set: string): string[] {
     ? ctx.card.metrics.secondary
     : DEFAULT_METRICS[ctx.card.task].secondary;
   return [...new Set([ctx.card.metrics.primary, ...secondary])].map((m) => `${set}.${m}`);
+}
+
+/** Trailing arguments that must all be `key.path=value` overrides. */
+function overridesOnly(args: string[]): string[] {
+  const { values, overrides } = splitOverrides(args);
+  if (values.length) {
+    throw new SapphireError('BAD_INPUT', `unexpected argument "${values[0]}"`, {
+      hint: 'overrides look like key.path=value',
+    });
+  }
+  return overrides;
 }
 
 function bestOf(candidates: { score: number | null }[]): number | null {
