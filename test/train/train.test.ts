@@ -184,16 +184,21 @@ describe('trainModel', () => {
     }
   });
 
-  test('a failing fit marks the run failed with its error', async () => {
+  test('a failure after the run starts marks the run failed with its error', async () => {
     const { dir, store } = await setup();
     try {
       const config = trainConfigSchema.parse({
-        model: { architecture: 'crf.v1', c2: -1 },
+        model: { architecture: 'crf.v1' },
         data: { dataset: 'shop' },
       });
-      await assert.rejects(trainModel({ store, card, config, projectDir: dir }));
+      const onRunCreated = () => {
+        throw new Error('boom');
+      };
+      await assert.rejects(trainModel({ store, card, config, projectDir: dir, onRunCreated }), /boom/);
       const runs = await store.listRuns();
-      for (const run of runs) assert.equal(run.status, 'failed');
+      assert.equal(runs.length, 1, 'the run was recorded before the failure');
+      assert.equal(runs[0]?.status, 'failed');
+      assert.equal(runs[0]?.error, 'boom');
     } finally {
       await store.close();
     }
