@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { behaviourTestsSchema } from '../analysis/behavioural.ts';
 import { forEachCondition, type SliceCondition, type SliceDefinition, slicesSchema } from '../data/slices.ts';
 import type { TaskKind } from '../data/types.ts';
 import { applyOverrides, didYouMean, parseYamlWithLines, toYaml, validateConfig } from './config.ts';
@@ -101,6 +102,8 @@ const cardObjectSchema = z.strictObject({
     .prefault({}),
   acceptance: z.record(z.string(), z.number().min(0).max(1)).default(() => ({})),
   slices: slicesSchema.default(() => []),
+  /** Behavioural tests `sapphire test` runs: invariance, directional and minimum-functionality (mft). */
+  behaviour: behaviourTestsSchema.default(() => []),
   data: z
     .strictObject({
       sources: z.array(dataSourceSchema).default(() => []),
@@ -252,6 +255,8 @@ export const PROBLEM_CARD_COMMENTS: Record<string, string> = {
   acceptance: 'Minimum metric values (0..1) a model must reach to be promoted, e.g. span_f1_micro: 0.75.',
   slices:
     'Named data slices, evaluated separately. Conditions: tokens/chars {min, max}, label, regex (+ flags),\nmeta {field, equals | in | exists}, combined with all: [...], any: [...], not: {...}.',
+  behaviour:
+    'Behavioural tests `sapphire test` runs, each {type, name, …, maxFailureRate?}: invariance (perturb: swapEntities\n{LABEL: [names]} | casing lower|upper|title | punctuation strip|add | append | prepend | replace {from, to}) on\ndata: dataset[:split] or texts: [...], limit; directional (perturb + expect: class changes|same|{to: X}, entities\nchanges|same, confidence {direction: up|down, label?}); mft (template "{brand} shoes", fill {brand: [...]}, expect\nlike earmarks: entities, notEntities, exactEntities, class, notClass, labels, notLabels, exactLabels).',
   data: 'sources: files `sapphire data import` brings in (format conll|jsonl|csv|lines|html|auto).\nsplit: train/dev/test ratios, seed, stratify by label, keep groups of a meta field together (groupBy).',
   ladder:
     'The ladder `sapphire ladder` climbs on the same splits and seeds, simplest first: rungs of {name, config: file}\nor {name, model: {architecture, …}}; seeds: a list or a count. Leave null to use the configs/ folder.',

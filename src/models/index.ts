@@ -10,6 +10,7 @@ import './linear/index.ts';
 import './perceptron/index.ts';
 import './crf/index.ts';
 import './rules/index.ts';
+import './mock/mock-model.ts';
 
 export * from './model.ts';
 export { createModel, listModels, loadModel, registerModel } from './registry.ts';
