@@ -33,6 +33,12 @@ const COMMAND_GROUPS: CommandGroup[] = [
     load: async () => (await import('./commands/studies.ts')).registerStudyCommands,
   },
   { names: ['report'], load: async () => (await import('./commands/report.ts')).registerReportCommand },
+  { names: ['analyze'], load: async () => (await import('./commands/analyze.ts')).registerAnalyzeCommand },
+  {
+    names: ['status', 'next'],
+    load: async () => (await import('./commands/coach.ts')).registerCoachCommands,
+  },
+  { names: ['test'], load: async () => (await import('./commands/test.ts')).registerTestCommand },
 ];
 
 /** Global options that take a value, so the command name is found after them. */

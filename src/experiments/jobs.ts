@@ -1,4 +1,6 @@
 import type { ProblemCard } from '../core/project.ts';
+// Jobs create models by name: in-process runs (`--workers 0`) need the registry filled like the workers have it.
+import '../models/index.ts';
 import type { TrainProgress } from '../models/model.ts';
 import { collectProvenance } from '../store/provenance.ts';
 import type { Store } from '../store/store.ts';

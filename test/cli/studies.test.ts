@@ -149,6 +149,11 @@ describe('studies on a tiny project', () => {
       '0',
     );
     assert.equal(sweep.trials.length, 3);
+    assert.deepEqual(
+      sweep.trials.map((t) => t.status),
+      ['finished', 'finished', 'finished'],
+      'in-process trials (--workers 0) find the registered models',
+    );
     for (const t of sweep.trials)
       assert.ok((t.values['model.C'] ?? 0) >= 0.01 && (t.values['model.C'] ?? 99) <= 10);
   });

@@ -50,6 +50,7 @@ export function registerModelCommands(program: Command): void {
             card: ctx.card,
             config,
             projectDir: ctx.dir,
+            record: { command: ['sapphire', ...process.argv.slice(2)].join(' ') },
             onProgress: (e) => progress?.update(e),
           });
         } finally {
