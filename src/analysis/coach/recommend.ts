@@ -505,7 +505,13 @@ function sliceRules(
         ...(!fromAnalysis && state.bestSlices ? { [`${split}.${p}`]: state.bestSlices.overall } : {}),
       },
       command: best
-        ? command('sapphire', 'analyze', best.id, '--data', `${dataset}:${split ?? 'dev'}`)
+        ? command(
+            'sapphire',
+            'analyze',
+            best.id,
+            '--data',
+            split === 'heldout' ? dataset : `${dataset}:${split ?? 'dev'}`,
+          )
         : command('sapphire', 'data', 'stats', dataset),
     });
   }
