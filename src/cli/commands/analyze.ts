@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { renderAnalysisHtml } from '../../analysis/analysis-html.ts';
 import {
@@ -19,6 +17,7 @@ import {
   recordAnalysis,
 } from '../../analysis/analyze.ts';
 import { renderAnalysisJson, renderAnalysisText } from '../../analysis/render-analysis.ts';
+import { writeFileAtomically } from '../../core/atomic-write.ts';
 import { SapphireError } from '../../core/errors.ts';
 import { formatCount } from '../../core/table.ts';
 import { resolveRunId } from '../../experiments/run-query.ts';
@@ -65,19 +64,6 @@ function confidence(value: string): number {
     });
   }
   return n;
-}
-
-/** Writes text to a file atomically: a temporary file beside it, then a rename. */
-async function writeAtomically(target: string, text: string): Promise<void> {
-  await mkdir(dirname(target), { recursive: true });
-  const temp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(temp, text);
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
 }
 
 /** A model folder when the argument names a directory, else a run reference. */
@@ -243,7 +229,7 @@ export function registerAnalyzeCommand(program: Command): void {
           return;
         }
         const file = resolve(opts.out);
-        await writeAtomically(file, text);
+        await writeFileAtomically(file, text);
         if (flags.json) return printJson({ file, format, run: run?.id ?? null });
         say(`Wrote the ${format} analysis to ${file}${run ? ` (recorded as run ${run.id})` : ''}.`);
       });

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
+import { writeFileAtomically } from '../../core/atomic-write.ts';
 import { SapphireError } from '../../core/errors.ts';
 import { buildReport } from '../../experiments/report.ts';
 import { REPORT_FORMATS, type ReportFormat, renderReport } from '../../experiments/report-render.ts';
@@ -42,19 +41,6 @@ function nonNegativeInteger(flag: string): (value: string) => number {
     }
     return n;
   };
-}
-
-/** Writes text to a file atomically: a temporary file beside it, then a rename. */
-async function writeAtomically(target: string, text: string): Promise<void> {
-  await mkdir(dirname(target), { recursive: true });
-  const temp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(temp, text);
-    await rename(temp, target);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
 }
 
 /** Registers `sapphire report <run-or-study…>`. */
@@ -114,7 +100,7 @@ export function registerReportCommand(program: Command): void {
           return;
         }
         const target = resolve(opts.out);
-        await writeAtomically(target, text);
+        await writeFileAtomically(target, text);
         if (flags.json)
           return printJson({ file: target, format, rows: report.rows.length, notes: report.notes });
         say(`Wrote a ${format} report of ${report.rows.length} row(s) to ${target}.`);
