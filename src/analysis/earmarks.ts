@@ -18,12 +18,14 @@
  * - `class` / `notClass`: the predicted class is (is not) this one (multilabel: `class` is the only label).
  * - `labels` / `notLabels` / `exactLabels`: the predicted labels include / exclude / equal these.
  */
+
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { didYouMean, formatPath, validateConfig } from '../core/config.ts';
 import { NotFoundError, type Problem, SapphireError, throwIfProblems } from '../core/errors.ts';
 import type { TaskKind } from '../data/types.ts';
 import type { Model, PredictedSpan, Prediction } from '../models/model.ts';
+import { wholeWordOccurrences } from '../text/whole-words.ts';
 
 /** An entity picked by its surface text (optionally its n-th whole-word occurrence) or by character offsets. */
 export interface EntityRef {
@@ -177,28 +179,6 @@ export interface ExpectationContext {
   task?: TaskKind;
   /** The project's labels: unknown labels are refused with a suggestion. */
   labels?: readonly string[];
-}
-
-const WORD_CHAR = /[\p{L}\p{N}_]/u;
-
-/** Start offsets of the whole-word, non-overlapping occurrences of `surface` in `text`. */
-export function wholeWordOccurrences(text: string, surface: string): number[] {
-  const found: number[] = [];
-  if (surface === '') return found;
-  const startsWord = WORD_CHAR.test(surface[0]!);
-  const endsWord = WORD_CHAR.test(surface[surface.length - 1]!);
-  let from = 0;
-  for (;;) {
-    const at = text.indexOf(surface, from);
-    if (at < 0) return found;
-    const end = at + surface.length;
-    const leftOk = !startsWord || at === 0 || !WORD_CHAR.test(text[at - 1]!);
-    const rightOk = !endsWord || end === text.length || !WORD_CHAR.test(text[end]!);
-    if (leftOk && rightOk) {
-      found.push(at);
-      from = end;
-    } else from = at + 1;
-  }
 }
 
 /** A character range, `end` exclusive. */
@@ -626,3 +606,5 @@ export function formatEarmarkFailure(result: EarmarkResult, file = EARMARKS_FILE
     ...result.failures.map((f) => formatExpectationFailure(f, '  ')),
   ].join('\n');
 }
+
+export { wholeWordOccurrences };

@@ -4,8 +4,10 @@
  *
  * It is ready as soon as it is created: `fit` learns nothing, and `predict` never throws NotFittedError.
  */
+
 import { z } from 'zod';
 import type { Example } from '../../data/types.ts';
+import { wholeWordOccurrences } from '../../text/whole-words.ts';
 import { parseModelConfig } from '../linear/config-parse.ts';
 import { readManifest, writeManifest } from '../linear/saved-model.ts';
 import type {
@@ -115,23 +117,6 @@ export const mockConfigSchema = z
 type MockConfig = z.output<typeof mockConfigSchema>;
 type MockOutput = MockConfig['default'];
 
-const WORD_CHAR = /[\p{L}\p{N}_]/u;
-
-/** Start offsets of whole-word, non-overlapping occurrences of `surface` in `text`. */
-function occurrences(text: string, surface: string): number[] {
-  const found: number[] = [];
-  const startsWord = WORD_CHAR.test(surface[0]!);
-  const endsWord = WORD_CHAR.test(surface[surface.length - 1]!);
-  for (let at = text.indexOf(surface); at >= 0; at = text.indexOf(surface, at + 1)) {
-    const end = at + surface.length;
-    if (startsWord && at > 0 && WORD_CHAR.test(text[at - 1]!)) continue;
-    if (endsWord && end < text.length && WORD_CHAR.test(text[end]!)) continue;
-    if (found.length > 0 && at < found[found.length - 1]! + surface.length) continue;
-    found.push(at);
-  }
-  return found;
-}
-
 /**
  * Returns the answers of its config: for a text listed in `answers` its labels or spans, for any other text the
  * `default` (spans given by surface text are found wherever they occur); confidences are 1 unless given.
@@ -223,7 +208,7 @@ export class MockModel implements Model {
         if (s.end <= text.length) spans.push({ start: s.start, end: s.end, label: s.label, score: s.score });
         continue;
       }
-      const starts = occurrences(text, s.text!);
+      const starts = wholeWordOccurrences(text, s.text!);
       const picked = s.occurrence !== undefined ? starts.slice(s.occurrence - 1, s.occurrence) : starts;
       for (const start of picked)
         spans.push({ start, end: start + s.text!.length, label: s.label, score: s.score });
