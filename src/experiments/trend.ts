@@ -62,6 +62,15 @@ function checkPoints(points: readonly CurvePoint[]): void {
   }
 }
 
+/** The steepest decay a fit may have: error ∝ size^-MAX_SLOPE (real curves have slopes well below 1). */
+const MAX_SLOPE = 4;
+
+/** `a · size^(−b)` computed in log space, so large sizes and slopes neither overflow nor give 0 · ∞. */
+function powerTerm(a: number, b: number, size: number): number {
+  if (a === 0) return 0;
+  return Math.exp(Math.log(a) - b * Math.log(size));
+}
+
 interface Candidate {
   a: number;
   b: number;
@@ -85,7 +94,9 @@ function fitWithFloor(points: readonly CurvePoint[], floor: number): Candidate {
     sxy += (xs[i]! - mx) * (ys[i]! - my);
     sxx += (xs[i]! - mx) ** 2;
   }
-  let b = -sxy / sxx;
+  // Two sizes very close together can give an absurd exponent (and exp overflow): learning curves decay far
+  // slower than size^-MAX_SLOPE, so the slope is capped and the intercept refitted for it.
+  let b = Math.min(-sxy / sxx, MAX_SLOPE);
   let a = Math.exp(my + b * mx);
   if (!(b > FLAT_SLOPE)) {
     // Flat or falling: the best constant is the mean error above the floor.
@@ -93,7 +104,7 @@ function fitWithFloor(points: readonly CurvePoint[], floor: number): Candidate {
     a = points.reduce((s, p) => s + Math.max(1 - p.score - floor, 0), 0) / n;
   }
   let sse = 0;
-  for (const p of points) sse += (p.score - (1 - floor - a * p.size ** -b)) ** 2;
+  for (const p of points) sse += (p.score - (1 - floor - powerTerm(a, b, p.size))) ** 2;
   return { a, b, floor, sse };
 }
 
@@ -157,7 +168,7 @@ export function fitLearningCurve(points: readonly CurvePoint[]): TrendFit {
   const tiny = 1e-12 * Math.max(1, points.length);
   const r2 = sst <= tiny ? (best.sse <= tiny ? 1 : 0) : 1 - best.sse / sst;
   const predict = (size: number): number => {
-    const value = c - a * size ** -b;
+    const value = c - powerTerm(a, b, size);
     return Number.isNaN(value) ? 0 : Math.min(1, Math.max(0, value));
   };
   return { kind: 'power-law', a, b, c, r2, predict };

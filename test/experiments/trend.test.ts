@@ -157,6 +157,16 @@ describe('doublingEstimate', () => {
     }
   });
 
+  it('two almost equal sizes with very different scores do not overflow (regression)', () => {
+    const est = doublingEstimate([
+      { size: 425, score: 0 },
+      { size: 426, score: 0.24090348633386743 },
+    ]);
+    assert.ok(Number.isFinite(est.fit.r2), `r2 ${est.fit.r2}`);
+    assert.ok(Number.isFinite(est.gain) && est.gain >= 0, `gain ${est.gain}`);
+    assert.ok(est.fit.b <= 4, `slope ${est.fit.b} is capped`);
+  });
+
   it('gives a finite, non-negative gain for any valid curve (property)', () => {
     const point = fc.record({
       size: fc.integer({ min: 1, max: 1_000_000 }),
