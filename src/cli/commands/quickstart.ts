@@ -72,6 +72,14 @@ export function registerQuickstartCommand(program: Command): void {
         say(`  npx sapphire evaluate ${model} ${dataset}:test          # per-label scores, calibration`);
         say(`  npx sapphire predict ${model} --text "${result.sampleText ?? 'some text'}"`);
         say(`  npx sapphire train ${best.config} seed=7          # change one thing, retrain, compare`);
+        say(
+          `  npx sapphire analyze ${model} --data ${dataset}:dev   # why it is wrong: error types, slices, howlers`,
+        );
+        say(
+          `  npx sapphire cv ${best.config} --folds 5          # mean ± std over folds; also sweep, curve, ladder`,
+        );
       }
+      say('  npx sapphire runs ls                  # every run, with its config, metrics and artifacts');
+      say('  npx sapphire next                     # what to do next, and why');
     });
 }
