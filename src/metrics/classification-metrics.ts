@@ -222,7 +222,7 @@ function gcd(a: number, b: number): number {
 }
 
 /** One example's F1 as a reduced fraction key; no gold and no predicted labels is a perfect 1/1. */
-function exampleF1Key(tp: number, fp: number, fn: number): string {
+export function exampleF1Key(tp: number, fp: number, fn: number): string {
   const numerator = 2 * tp;
   const denominator = 2 * tp + fp + fn;
   if (denominator === 0) return '1/1';
@@ -286,7 +286,8 @@ export function mergeMultiLabelCounts(a: MultiLabelCounts, b: MultiLabelCounts):
   };
 }
 
-function fractionValue(key: string): number {
+/** The value of a reduced fraction key written by {@link exampleF1Key}. */
+export function fractionValue(key: string): number {
   const [numerator, denominator] = key.split('/').map(Number);
   return numerator! / denominator!;
 }

@@ -11,10 +11,12 @@
  * `hamming_loss`, where lower is better, a negative delta is an improvement). p-values are two-sided
  * and add one to numerator and denominator, so they are never 0.
  */
+
 import { SapphireError } from '../core/errors.ts';
 import { createRng, type Rng } from '../core/rng.ts';
 import type { Example, TaskKind } from '../data/types.ts';
 import type { Prediction } from '../models/model.ts';
+import { exampleF1Key, fractionValue } from './classification-metrics.ts';
 import { addPredictions, createEvaluationCounts, primaryMetricNames } from './evaluate.ts';
 import { compareLabels, type LabelCounts, reportedLabels, safeDivide } from './label-counts.ts';
 import { predictedClass, predictedLabelSet } from './prediction-labels.ts';
@@ -264,26 +266,6 @@ function tallyOf(tally: Map<string, LabelCounts>, label: string): LabelCounts {
   return counts;
 }
 
-function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
-}
-
-/** The same reduced-fraction key evaluation uses for one example's F1. */
-function fractionKey(tp: number, fp: number, fn: number): string {
-  const numerator = 2 * tp;
-  const denominator = 2 * tp + fp + fn;
-  if (denominator === 0) return '1/1';
-  if (numerator === 0) return '0/1';
-  const d = gcd(numerator, denominator);
-  return `${numerator / d}/${denominator / d}`;
-}
-
-function fractionValue(key: string): number {
-  const [numerator, denominator] = key.split('/').map(Number);
-  return numerator! / denominator!;
-}
-
 function outcomeOf(task: TaskKind, example: Example, prediction: Prediction): Outcome {
   const tally = new Map<string, LabelCounts>();
   if (task === 'ner') {
@@ -327,7 +309,7 @@ function outcomeOf(task: TaskKind, example: Example, prediction: Prediction): Ou
       tallyOf(tally, label).fn++;
     }
   }
-  return { tally, hit: fp === 0 && fn === 0 ? 1 : 0, fraction: fractionKey(tp, fp, fn) };
+  return { tally, hit: fp === 0 && fn === 0 ? 1 : 0, fraction: exampleF1Key(tp, fp, fn) };
 }
 
 /** Sparse integer vectors in compressed sparse rows: row `r` is entries `offsets[r] … offsets[r + 1] − 1`. */
