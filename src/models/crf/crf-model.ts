@@ -22,8 +22,6 @@ export const CRF_FORMAT_VERSION = 1;
  * crf.predict([{ text: 'Dinner at Nobu' }]);
  */
 export class CrfTagger extends SequenceTagger<CrfConfig> {
-  private trainingInfo: Record<string, unknown> = {};
-
   constructor(config: Record<string, unknown> = {}) {
     super('crf.v1', parseCrfConfig(config), CRF_FORMAT_VERSION);
   }
@@ -33,10 +31,6 @@ export class CrfTagger extends SequenceTagger<CrfConfig> {
     const model = new CrfTagger(config);
     await model.restore(dir);
     return model;
-  }
-
-  protected override manifestExtras(): Record<string, unknown> {
-    return { training: this.trainingInfo };
   }
 
   /** Trains by L-BFGS/OWL-QN; with `dev`, keeps the weights of the best dev entity F1 seen. */

@@ -306,9 +306,12 @@ export abstract class SequenceTagger<C extends TaggerConfigBase> implements Mode
     });
   }
 
-  /** Extra manifest fields written by a subclass (training summary). */
+  /** What the last fit did (iterations, epochs, best dev score…), written to the manifest as `training`. */
+  protected trainingInfo: Record<string, unknown> = {};
+
+  /** Extra manifest fields: the training summary. */
   protected manifestExtras(): Record<string, unknown> {
-    return {};
+    return { training: this.trainingInfo };
   }
 
   /** Writes model.json (manifest + filled config + labels), weights.bin and resources.bin. */

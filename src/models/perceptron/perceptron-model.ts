@@ -20,8 +20,6 @@ export const PERCEPTRON_FORMAT_VERSION = 1;
  * await tagger.fit(train, dev, { seed: 1 });
  */
 export class PerceptronTagger extends SequenceTagger<PerceptronConfig> {
-  private trainingInfo: Record<string, unknown> = {};
-
   constructor(config: Record<string, unknown> = {}) {
     super('perceptron.v1', parsePerceptronConfig(config), PERCEPTRON_FORMAT_VERSION);
   }
@@ -31,10 +29,6 @@ export class PerceptronTagger extends SequenceTagger<PerceptronConfig> {
     const model = new PerceptronTagger(config);
     await model.restore(dir);
     return model;
-  }
-
-  protected override manifestExtras(): Record<string, unknown> {
-    return { training: this.trainingInfo };
   }
 
   /** Trains for `epochs` passes (seeded shuffling); with `dev`, keeps the epoch with the best dev entity F1. */
