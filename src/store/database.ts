@@ -70,6 +70,143 @@ export interface RunMetricsTable {
   value: number;
 }
 
+/** `tenants`: one tenant (the `default` tenant is created by the migration). */
+export interface TenantsTable {
+  id: string;
+  rate_limit_per_minute: number | null;
+  created_at: string;
+}
+
+/** `api_keys`: a tenant's API key, kept only as its sha256 (hex) and its first characters. */
+export interface ApiKeysTable {
+  seq: Generated<number>;
+  id: string;
+  tenant: string;
+  hash: string;
+  prefix: string;
+  scope: string;
+  label: string | null;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+/** `registered_models`: a model name of a tenant; `last_version` is the counter registrations bump. */
+export interface RegisteredModelsTable {
+  tenant: string;
+  name: string;
+  task: string;
+  last_version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** `model_versions`: one immutable registered version; `files`, `config`, `metrics`, `dataset_versions` are JSON text. */
+export interface ModelVersionsTable {
+  tenant: string;
+  name: string;
+  version: number;
+  architecture: string;
+  task: string;
+  run_id: string | null;
+  source: string;
+  files: string;
+  config: string;
+  metrics: string;
+  dataset_versions: string;
+  description: string | null;
+  created_at: string;
+  created_by: string;
+}
+
+/** `model_aliases`: an alias (`production`, `staging`, …) pointing at a version. */
+export interface ModelAliasesTable {
+  tenant: string;
+  name: string;
+  alias: string;
+  version: number;
+  updated_at: string;
+}
+
+/** `promotions`: the promotion log; `forced` is 0/1, `gates` JSON text. */
+export interface PromotionsTable {
+  seq: Generated<number>;
+  id: string;
+  tenant: string;
+  name: string;
+  version: number;
+  alias: string;
+  previous_version: number | null;
+  outcome: string;
+  forced: number;
+  reason: string | null;
+  gates: string;
+  actor: string;
+  created_at: string;
+}
+
+/** `overrides`: override rules; removed rules keep their row (`removed_by`, `removed_at`); `hits` is a bigint. */
+export interface OverridesTable {
+  seq: Generated<number>;
+  id: string;
+  tenant: string;
+  model: string;
+  action: string;
+  match_type: string;
+  pattern: string;
+  flags: string;
+  target: string;
+  label: string;
+  note: string | null;
+  created_by: string;
+  created_at: string;
+  removed_by: string | null;
+  removed_at: string | null;
+  hits: Generated<number | string>;
+}
+
+/** `prediction_log`: sampled served predictions; `output` is JSON text, `overridden` 0/1. */
+export interface PredictionLogTable {
+  tenant: string;
+  request_id: string;
+  item: number;
+  model: string;
+  version: number;
+  text: string;
+  output: string;
+  overridden: number;
+  latency_ms: number;
+  created_at: string;
+}
+
+/** `usage_daily`: exact request counts per tenant, model, version and UTC day (bigints). */
+export interface UsageDailyTable {
+  tenant: string;
+  model: string;
+  version: number;
+  day: string;
+  requests: number | string;
+  items: number | string;
+  overridden: number | string;
+  errors: number | string;
+}
+
+/** `feedback`: ratings and corrections on served predictions; `correction` is JSON text. */
+export interface FeedbackTable {
+  seq: Generated<number>;
+  id: string;
+  tenant: string;
+  request_id: string;
+  item: number;
+  model: string | null;
+  version: number | null;
+  rating: string | null;
+  correction: string | null;
+  comment: string | null;
+  text: string | null;
+  status: string;
+  created_at: string;
+}
+
 /** The store's tables, for kysely's typed queries. */
 export interface StoreTables {
   sapphire_schema: SchemaTable;
@@ -78,6 +215,16 @@ export interface StoreTables {
   runs: RunsTable;
   run_metrics: RunMetricsTable;
   run_artifacts: RunArtifactsTable;
+  tenants: TenantsTable;
+  api_keys: ApiKeysTable;
+  registered_models: RegisteredModelsTable;
+  model_versions: ModelVersionsTable;
+  model_aliases: ModelAliasesTable;
+  promotions: PromotionsTable;
+  overrides: OverridesTable;
+  prediction_log: PredictionLogTable;
+  usage_daily: UsageDailyTable;
+  feedback: FeedbackTable;
 }
 
 /** Where a store's database lives, parsed from its URI. */

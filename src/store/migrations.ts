@@ -104,6 +104,182 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.createIndex('dataset_versions_blob').on('dataset_versions').column('blob').execute();
     },
   },
+  {
+    version: 4,
+    name: 'model registry, tenants, overrides, prediction log and feedback',
+    async up(db, dialect) {
+      await db.schema
+        .createTable('tenants')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('rate_limit_per_minute', 'integer')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db
+        .insertInto('tenants')
+        .values({ id: 'default', rate_limit_per_minute: null, created_at: new Date().toISOString() })
+        .execute();
+      await withSeq(db.schema.createTable('api_keys'), dialect)
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('tenant', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('hash', 'text', (c) => c.notNull().unique())
+        .addColumn('prefix', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('label', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'text')
+        .execute();
+      await db.schema.createIndex('api_keys_prefix').on('api_keys').column('prefix').execute();
+      await db.schema.createIndex('api_keys_tenant_seq').on('api_keys').columns(['tenant', 'seq']).execute();
+
+      // One row per model name: `last_version` is the counter a registration locks and bumps.
+      await db.schema
+        .createTable('registered_models')
+        .addColumn('tenant', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('task', 'text', (c) => c.notNull())
+        .addColumn('last_version', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('registered_models_pk', ['tenant', 'name'])
+        .execute();
+      await db.schema
+        .createTable('model_versions')
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('architecture', 'text', (c) => c.notNull())
+        .addColumn('task', 'text', (c) => c.notNull())
+        .addColumn('run_id', 'text')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('files', 'text', (c) => c.notNull())
+        .addColumn('config', 'text', (c) => c.notNull())
+        .addColumn('metrics', 'text', (c) => c.notNull())
+        .addColumn('dataset_versions', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('model_versions_pk', ['tenant', 'name', 'version'])
+        .addForeignKeyConstraint('model_versions_model_fk', ['tenant', 'name'], 'registered_models', [
+          'tenant',
+          'name',
+        ])
+        .execute();
+      await db.schema
+        .createTable('model_aliases')
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('alias', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('model_aliases_pk', ['tenant', 'name', 'alias'])
+        .addForeignKeyConstraint(
+          'model_aliases_version_fk',
+          ['tenant', 'name', 'version'],
+          'model_versions',
+          ['tenant', 'name', 'version'],
+        )
+        .execute();
+      await withSeq(db.schema.createTable('promotions'), dialect)
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('alias', 'text', (c) => c.notNull())
+        .addColumn('previous_version', 'integer')
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('forced', 'integer', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('gates', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('promotions_tenant_name_seq')
+        .on('promotions')
+        .columns(['tenant', 'name', 'seq'])
+        .execute();
+
+      await withSeq(db.schema.createTable('overrides'), dialect)
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('tenant', 'text', (c) => c.notNull().references('tenants.id'))
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('match_type', 'text', (c) => c.notNull())
+        .addColumn('pattern', 'text', (c) => c.notNull())
+        .addColumn('flags', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('label', 'text', (c) => c.notNull())
+        .addColumn('note', 'text')
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('removed_by', 'text')
+        .addColumn('removed_at', 'text')
+        .addColumn('hits', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .createIndex('overrides_tenant_model_seq')
+        .on('overrides')
+        .columns(['tenant', 'model', 'seq'])
+        .execute();
+
+      await db.schema
+        .createTable('prediction_log')
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('item', 'integer', (c) => c.notNull())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('text', 'text', (c) => c.notNull())
+        .addColumn('output', 'text', (c) => c.notNull())
+        .addColumn('overridden', 'integer', (c) => c.notNull())
+        .addColumn('latency_ms', 'double precision', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('prediction_log_pk', ['tenant', 'request_id', 'item'])
+        .execute();
+      await db.schema
+        .createIndex('prediction_log_created')
+        .on('prediction_log')
+        .column('created_at')
+        .execute();
+      await db.schema
+        .createTable('usage_daily')
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('requests', 'bigint', (c) => c.notNull())
+        .addColumn('items', 'bigint', (c) => c.notNull())
+        .addColumn('overridden', 'bigint', (c) => c.notNull())
+        .addColumn('errors', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('usage_daily_pk', ['tenant', 'model', 'version', 'day'])
+        .execute();
+      await db.schema.createIndex('usage_daily_day').on('usage_daily').column('day').execute();
+      await withSeq(db.schema.createTable('feedback'), dialect)
+        .addColumn('id', 'text', (c) => c.notNull().unique())
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('item', 'integer', (c) => c.notNull())
+        .addColumn('model', 'text')
+        .addColumn('version', 'integer')
+        .addColumn('rating', 'text')
+        .addColumn('correction', 'text')
+        .addColumn('comment', 'text')
+        .addColumn('text', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('feedback_tenant_model_created')
+        .on('feedback')
+        .columns(['tenant', 'model', 'created_at'])
+        .execute();
+      await db.schema
+        .createIndex('feedback_tenant_created')
+        .on('feedback')
+        .columns(['tenant', 'created_at'])
+        .execute();
+    },
+  },
 ];
 
 /** The schema version this code reads and writes. */

@@ -13,6 +13,11 @@ import type {
   StoreTables,
 } from './database.ts';
 import { checkDatasetName, datasetVersionId, newRunId, parseDatasetRef } from './ids.ts';
+import { badInput, checkMetrics, isPlainObject, type SqlContext } from './sql-common.ts';
+import { SqlFeedbackStore } from './sql-feedback.ts';
+import { SqlOverrideStore } from './sql-overrides.ts';
+import { SqlRegistryStore } from './sql-registry.ts';
+import { SqlTenantStore } from './sql-tenants.ts';
 import type {
   DatasetVersion,
   DeletedRuns,
@@ -32,14 +37,6 @@ const gunzipAsync = promisify(gunzip);
 
 const DATA_LS_HINT = 'run `sapphire data ls` to see the stored dataset versions';
 const RUNS_LS_HINT = 'run `sapphire runs ls` to see the tracked runs';
-
-function badInput(message: string, path: string, hint: string): SapphireError {
-  return new SapphireError('BAD_INPUT', message, { path, hint });
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 function toVersion(row: Selectable<DatasetVersionsTable>): DatasetVersion {
   return {
@@ -93,23 +90,6 @@ function likeLiteral(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-/** Checks a `{ key: finite number }` record (metric names non-empty), naming the bad field. */
-function checkMetrics(metrics: unknown, path: string): Record<string, number> {
-  if (!isPlainObject(metrics))
-    throw badInput(`${path} must be an object of numbers`, path, 'pass e.g. { f1: 0.91 }');
-  for (const [key, value] of Object.entries(metrics)) {
-    if (key === '') throw badInput(`${path} has an empty metric name`, path, 'name every metric');
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw badInput(
-        `${path}.${key} is ${String(value)}; only finite numbers can be logged`,
-        `${path}.${key}`,
-        'report a diverged run with finishRun({ status: "failed", error }) instead of logging NaN or Infinity',
-      );
-    }
-  }
-  return metrics as Record<string, number>;
-}
-
 /**
  * The one Store implementation: SQL through kysely (SQLite or PostgreSQL) plus a content-addressed
  * artifact folder. Open it with `openStore`.
@@ -126,6 +106,10 @@ export class SqlStore implements Store {
   readonly db: Kysely<StoreTables>;
   /** The content-addressed folder holding dataset blobs and other artifacts. */
   readonly artifacts: ArtifactFolder;
+  readonly registry: SqlRegistryStore;
+  readonly tenants: SqlTenantStore;
+  readonly overrides: SqlOverrideStore;
+  readonly feedback: SqlFeedbackStore;
   private closed = false;
 
   constructor(database: StoreDatabase, artifacts: ArtifactFolder) {
@@ -133,6 +117,11 @@ export class SqlStore implements Store {
     this.dialect = database.dialect;
     this.location = database.location;
     this.artifacts = artifacts;
+    const context: SqlContext = { db: () => this.active(), dialect: this.dialect, location: this.location };
+    this.registry = new SqlRegistryStore(context);
+    this.tenants = new SqlTenantStore(context);
+    this.overrides = new SqlOverrideStore(context);
+    this.feedback = new SqlFeedbackStore(context);
   }
 
   private active(): Kysely<StoreTables> {
@@ -566,6 +555,13 @@ export class SqlStore implements Store {
           .selectFrom('dataset_versions')
           .select('id')
           .where('blob', '=', hash)
+          .limit(1)
+          .executeTakeFirst()) ??
+        // Registered model versions keep their files after the run they came from is deleted.
+        (await db
+          .selectFrom('model_versions')
+          .select('name')
+          .where('files', 'like', `%"${hash}"%`)
           .limit(1)
           .executeTakeFirst());
       if (stillUsed) continue;

@@ -1,4 +1,5 @@
 import type { Example } from '../data/types.ts';
+import type { FeedbackStore, OverrideStore, RegistryStore, TenantStore } from './serving-store.ts';
 
 /** How a dataset version was made from its parent (or from files, for an import). */
 export interface DatasetOperation {
@@ -120,6 +121,15 @@ export interface MetricPoint {
 export interface Store {
   /** Human-readable location (file path or URI without password). */
   readonly location: string;
+
+  /** Registered models, versions, aliases and promotions (see serving-store.ts). */
+  readonly registry: RegistryStore;
+  /** Tenants and their hashed API keys. */
+  readonly tenants: TenantStore;
+  /** Override rules per tenant and model. */
+  readonly overrides: OverrideStore;
+  /** Logged predictions, usage counters and feedback. */
+  readonly feedback: FeedbackStore;
 
   /** Stores a version atomically; identical content under the same name returns the existing version. */
   putDatasetVersion(input: NewDatasetVersion): Promise<{ version: DatasetVersion; created: boolean }>;

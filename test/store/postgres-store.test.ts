@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import pg from 'pg';
 import { type OpenStoreOptions, openStore } from '../../src/store/open-store.ts';
+import { runServingChecks } from './serving-checks.ts';
 import { runStoreChecks } from './store-checks.ts';
 
 const url = process.env.SAPPHIRE_TEST_PG_URL;
@@ -46,6 +47,7 @@ if (!url) {
   });
 
   runStoreChecks('postgres', async () => openStore(await freshLocation()), { emptyDatabase: freshLocation });
+  runServingChecks('postgres', async () => openStore(await freshLocation()));
 
   test('postgres: the location hides the password and the tables live in the chosen schema', async () => {
     const location = await freshLocation();
@@ -61,7 +63,24 @@ if (!url) {
       );
       assert.deepEqual(
         rows.map((r) => r.table_name),
-        ['dataset_versions', 'run_artifacts', 'run_metrics', 'runs', 'sapphire_schema', 'settings'],
+        [
+          'api_keys',
+          'dataset_versions',
+          'feedback',
+          'model_aliases',
+          'model_versions',
+          'overrides',
+          'prediction_log',
+          'promotions',
+          'registered_models',
+          'run_artifacts',
+          'run_metrics',
+          'runs',
+          'sapphire_schema',
+          'settings',
+          'tenants',
+          'usage_daily',
+        ],
       );
     } finally {
       await store.close();

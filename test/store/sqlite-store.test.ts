@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { SapphireError } from '../../src/core/errors.ts';
 import { openStore } from '../../src/store/open-store.ts';
+import { runServingChecks } from './serving-checks.ts';
 import { runStoreChecks, sampleExamples } from './store-checks.ts';
 
 // The tests choose their own locations; the caller's environment must not redirect them.
@@ -26,6 +27,7 @@ after(async () => {
 runStoreChecks('sqlite', async () => openStore({ projectDir: await tempProject() }), {
   emptyDatabase: async () => ({ projectDir: await tempProject() }),
 });
+runServingChecks('sqlite', async () => openStore({ projectDir: await tempProject() }));
 
 const operation = { kind: 'import', params: {} };
 

@@ -18,3 +18,24 @@ create table "run_artifacts" ("run_id" text not null references "runs" ("id"), "
 create index "run_artifacts_hash" on "run_artifacts" ("hash");
 create index "dataset_versions_blob" on "dataset_versions" ("blob");
 
+-- 4: model registry, tenants, overrides, prediction log and feedback
+create table "tenants" ("id" text primary key, "rate_limit_per_minute" integer, "created_at" text not null);
+insert into "tenants" ("id", "rate_limit_per_minute", "created_at") values ($1, $2, $3);
+create table "api_keys" ("seq" serial primary key, "id" text not null unique, "tenant" text not null references "tenants" ("id"), "hash" text not null unique, "prefix" text not null, "scope" text not null, "label" text, "created_at" text not null, "revoked_at" text);
+create index "api_keys_prefix" on "api_keys" ("prefix");
+create index "api_keys_tenant_seq" on "api_keys" ("tenant", "seq");
+create table "registered_models" ("tenant" text not null references "tenants" ("id"), "name" text not null, "task" text not null, "last_version" integer not null, "created_at" text not null, "updated_at" text not null, constraint "registered_models_pk" primary key ("tenant", "name"));
+create table "model_versions" ("tenant" text not null, "name" text not null, "version" integer not null, "architecture" text not null, "task" text not null, "run_id" text, "source" text not null, "files" text not null, "config" text not null, "metrics" text not null, "dataset_versions" text not null, "description" text, "created_at" text not null, "created_by" text not null, constraint "model_versions_pk" primary key ("tenant", "name", "version"), constraint "model_versions_model_fk" foreign key ("tenant", "name") references "registered_models" ("tenant", "name"));
+create table "model_aliases" ("tenant" text not null, "name" text not null, "alias" text not null, "version" integer not null, "updated_at" text not null, constraint "model_aliases_pk" primary key ("tenant", "name", "alias"), constraint "model_aliases_version_fk" foreign key ("tenant", "name", "version") references "model_versions" ("tenant", "name", "version"));
+create table "promotions" ("seq" serial primary key, "id" text not null unique, "tenant" text not null, "name" text not null, "version" integer not null, "alias" text not null, "previous_version" integer, "outcome" text not null, "forced" integer not null, "reason" text, "gates" text not null, "actor" text not null, "created_at" text not null);
+create index "promotions_tenant_name_seq" on "promotions" ("tenant", "name", "seq");
+create table "overrides" ("seq" serial primary key, "id" text not null unique, "tenant" text not null references "tenants" ("id"), "model" text not null, "action" text not null, "match_type" text not null, "pattern" text not null, "flags" text not null, "target" text not null, "label" text not null, "note" text, "created_by" text not null, "created_at" text not null, "removed_by" text, "removed_at" text, "hits" bigint default 0 not null);
+create index "overrides_tenant_model_seq" on "overrides" ("tenant", "model", "seq");
+create table "prediction_log" ("tenant" text not null, "request_id" text not null, "item" integer not null, "model" text not null, "version" integer not null, "text" text not null, "output" text not null, "overridden" integer not null, "latency_ms" double precision not null, "created_at" text not null, constraint "prediction_log_pk" primary key ("tenant", "request_id", "item"));
+create index "prediction_log_created" on "prediction_log" ("created_at");
+create table "usage_daily" ("tenant" text not null, "model" text not null, "version" integer not null, "day" text not null, "requests" bigint not null, "items" bigint not null, "overridden" bigint not null, "errors" bigint not null, constraint "usage_daily_pk" primary key ("tenant", "model", "version", "day"));
+create index "usage_daily_day" on "usage_daily" ("day");
+create table "feedback" ("seq" serial primary key, "id" text not null unique, "tenant" text not null, "request_id" text not null, "item" integer not null, "model" text, "version" integer, "rating" text, "correction" text, "comment" text, "text" text, "status" text not null, "created_at" text not null);
+create index "feedback_tenant_model_created" on "feedback" ("tenant", "model", "created_at");
+create index "feedback_tenant_created" on "feedback" ("tenant", "created_at");
+
