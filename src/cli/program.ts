@@ -23,7 +23,7 @@ const COMMAND_GROUPS: CommandGroup[] = [
   { names: ['init'], load: async () => (await import('./commands/init.ts')).registerInitCommand },
   { names: ['data'], load: async () => (await import('./commands/data.ts')).registerDataCommands },
   {
-    names: ['train', 'evaluate', 'predict', 'models'],
+    names: ['train', 'evaluate', 'predict'],
     load: async () => (await import('./commands/models.ts')).registerModelCommands,
   },
   { names: ['store'], load: async () => (await import('./commands/store.ts')).registerStoreCommands },
@@ -39,6 +39,20 @@ const COMMAND_GROUPS: CommandGroup[] = [
     load: async () => (await import('./commands/coach.ts')).registerCoachCommands,
   },
   { names: ['test'], load: async () => (await import('./commands/test.ts')).registerTestCommand },
+  {
+    names: ['models', 'promote', 'retrain'],
+    load: async () => (await import('./commands/registry.ts')).registerRegistryCommands,
+  },
+  { names: ['serve'], load: async () => (await import('./commands/serve.ts')).registerServeCommand },
+  {
+    names: ['overrides'],
+    load: async () => (await import('./commands/overrides.ts')).registerOverrideCommands,
+  },
+  { names: ['tenants'], load: async () => (await import('./commands/tenants.ts')).registerTenantCommands },
+  {
+    names: ['feedback', 'monitor'],
+    load: async () => (await import('./commands/feedback.ts')).registerFeedbackCommands,
+  },
 ];
 
 /** Global options that take a value, so the command name is found after them. */

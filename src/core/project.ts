@@ -86,6 +86,50 @@ const ladderSchema = z.strictObject({
   rungs: z.array(ladderRungSchema).min(1, 'a ladder needs at least one rung'),
 });
 
+const promotionSchema = z.strictObject({
+  /** Gate dataset `dataset[:split]` (default: the first data source's name + `:test`). */
+  dataset: z.string().min(1).nullable().default(null),
+  /** Metric the gate compares (default: metrics.primary). */
+  metric: metricName.nullable().default(null),
+  /** Significance level of the paired tests. */
+  alpha: z.number().gt(0, 'alpha must be > 0').lt(0.5, 'alpha must be < 0.5').default(0.05),
+  /** `not-worse`: refuse a significantly lower score; `better`: require a significantly higher one. */
+  require: z.enum(['not-worse', 'better']).default('not-worse'),
+  /** Every earmark (earmarks.jsonl) must pass. */
+  earmarks: z.boolean().default(true),
+  latency: z
+    .strictObject({
+      /** Budget for the 99th percentile of single-text predictions, in milliseconds. */
+      p99Ms: z.number().gt(0, 'the latency budget must be > 0 ms').default(50),
+      /** Gate texts timed one by one. */
+      samples: z.int().min(1).max(100_000).default(200),
+    })
+    .prefault({}),
+});
+
+const serveSchema = z.strictObject({
+  port: z.int().min(0).max(65_535).default(8080),
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Require API keys; false serves the default tenant without keys (local use only). */
+  auth: z.boolean().default(true),
+  limits: z
+    .strictObject({
+      bodyBytes: z.int().min(1).default(1_048_576),
+      textChars: z.int().min(1).default(100_000),
+      batchSize: z.int().min(1).default(256),
+    })
+    .prefault({}),
+  rateLimitPerMinute: z.int().min(1).default(6000),
+  log: z
+    .strictObject({
+      /** Share of predictions written to the prediction log (0..1); usage counts are always exact. */
+      sample: z.number().min(0).max(1).default(1),
+      retentionDays: z.int().min(1).default(30),
+    })
+    .prefault({}),
+  pollIntervalMs: z.int().min(50).default(1000),
+});
+
 const cardObjectSchema = z.strictObject({
   name: z
     .string()
@@ -113,6 +157,10 @@ const cardObjectSchema = z.strictObject({
   store: z.string().min(1).nullable().default(null),
   /** The model ladder `sapphire ladder` climbs (default: the training configs in `configs/`). */
   ladder: ladderSchema.nullable().default(null),
+  /** Gates `sapphire promote` checks before an alias moves to a new model version. */
+  promotion: promotionSchema.prefault({}),
+  /** Settings of `sapphire serve`. */
+  serve: serveSchema.prefault({}),
 });
 
 type Ctx = z.RefinementCtx;
@@ -171,6 +219,9 @@ function checkCrossFieldRules(card: Record<string, unknown>, ctx: Ctx): void {
     if (isRecord(card.acceptance)) {
       for (const key of Object.keys(card.acceptance)) checkMetric(key, task, ['acceptance', key], ctx);
     }
+    const promotion = isRecord(card.promotion) ? card.promotion : {};
+    if (typeof promotion.metric === 'string')
+      checkMetric(promotion.metric, task, ['promotion', 'metric'], ctx);
   }
   const labels = isStringArray(card.labels) ? card.labels : [];
   checkUnique(labels, 'label', ['labels'], ctx);
@@ -260,6 +311,10 @@ export const PROBLEM_CARD_COMMENTS: Record<string, string> = {
   data: 'sources: files `sapphire data import` brings in (format conll|jsonl|csv|lines|html|auto).\nsplit: train/dev/test ratios, seed, stratify by label, keep groups of a meta field together (groupBy).',
   ladder:
     'The ladder `sapphire ladder` climbs on the same splits and seeds, simplest first: rungs of {name, config: file}\nor {name, model: {architecture, …}}; seeds: a list or a count. Leave null to use the configs/ folder.',
+  promotion:
+    'Gates `sapphire promote` checks: metric (default metrics.primary) on dataset (dataset[:split], default the first\nsource + :test) not significantly worse than the current version at alpha (require: not-worse | better),\nacceptance minimums, earmarks.jsonl all pass (earmarks), and latency.p99Ms over latency.samples single texts.',
+  serve:
+    '`sapphire serve` settings: port, host, auth (API keys), limits (bodyBytes, textChars, batchSize),\nrateLimitPerMinute per tenant, log (sample share of predictions logged, retentionDays), pollIntervalMs (promotions).',
   store:
     'Where runs, datasets and models are kept: null for the default SQLite file, or a path / postgres:// URI.',
 };

@@ -5,7 +5,7 @@ import type { Model } from './model.ts';
 
 /** How a registered architecture is created from config and loaded from a saved directory. */
 export interface ModelFactory {
-  /** One sentence shown by `sapphire models ls`. */
+  /** One sentence shown by `sapphire models architectures`. */
   description: string;
   create(config: Record<string, unknown>): Model;
   load(dir: string, config: Record<string, unknown>): Promise<Model>;

@@ -243,10 +243,7 @@ export interface OverrideStore {
   /** Adds a rule (validated: non-empty pattern, compilable regex, known flags); bumps the revision. */
   addOverride(input: NewOverride): Promise<Override>;
   /** Active rules (and removed ones with `includeRemoved`), oldest first. */
-  listOverrides(
-    tenant: string,
-    options?: { model?: string; includeRemoved?: boolean },
-  ): Promise<Override[]>;
+  listOverrides(tenant: string, options?: { model?: string; includeRemoved?: boolean }): Promise<Override[]>;
   /** Marks a rule removed (by whom, when); NotFoundError for an unknown id or another tenant's rule. */
   removeOverride(tenant: string, id: string, actor: string): Promise<Override>;
   /** The model's override revision: the number of adds and removals so far (0 for none). */

@@ -3,13 +3,12 @@ import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { loadConfigFile } from '../../core/config.ts';
 import { SapphireError } from '../../core/errors.ts';
-import { renderTable } from '../../core/table.ts';
 import { readDataset } from '../../data/formats/index.ts';
 import { readUtf8 } from '../../data/formats/read-text.ts';
 import { spansToTags } from '../../data/formats/tagging.ts';
 import type { Example } from '../../data/types.ts';
 import { renderEvaluation } from '../../metrics/render.ts';
-import { listModels, loadModel, type Prediction } from '../../models/index.ts';
+import { loadModel, type Prediction } from '../../models/index.ts';
 import { escapeHtml, highlightHtml } from '../../text/html-to-text.ts';
 import { OffsetMap } from '../../text/offset-map.ts';
 import { tokenize } from '../../text/tokenizer.ts';
@@ -25,7 +24,7 @@ function parseDatasetArg(arg: string): { ref: string; split?: string } {
   return i > 0 ? { ref: arg.slice(0, i), split: arg.slice(i + 1) } : { ref: arg };
 }
 
-/** Registers `sapphire train`, `evaluate`, `predict` and `models`. */
+/** Registers `sapphire train`, `evaluate` and `predict`. */
 export function registerModelCommands(program: Command): void {
   program
     .command('train')
@@ -174,21 +173,6 @@ export function registerModelCommands(program: Command): void {
         say(await toHtml(inputs, predictions));
       },
     );
-
-  program
-    .command('models')
-    .description('list the registered model architectures')
-    .action(async (_opts: unknown, cmd: Command) => {
-      const flags = cmd.optsWithGlobals<GlobalFlags>();
-      const models = listModels();
-      if (flags.json) return printJson(models);
-      say(
-        renderTable(
-          models.map((m) => [m.name, m.description]),
-          { header: ['architecture', 'what it is'] },
-        ),
-      );
-    });
 }
 
 /** Reads texts to predict on: HTML pages and dataset files through their readers, other files line by line. */

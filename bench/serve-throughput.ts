@@ -1,0 +1,220 @@
+/**
+ * HTTP serving speed: `sapphire serve` (a separate process, API keys on, request log sampling as configured)
+ * under autocannon load, in the same run: the trivial `GET /healthz` route (the server's ceiling), then
+ * `POST /v1/models/{name}/predict` with the linear classifier (Banking77) and with the CRF (MIT Restaurant), one
+ * text per request cycled over the test texts. Then each predict route again at 50% of its peak rate for the p50/p99
+ * latency under moderate load.
+ *
+ * Run: `node --import tsx bench/serve-throughput.ts [--seconds 10] [--connections 32] [--log-sample 1]`
+ * (writes bench/results/serve-throughput.json and prints a markdown table).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import { initProject } from '../src/core/project.ts';
+import { readDataset } from '../src/data/formats/index.ts';
+import type { Example } from '../src/data/types.ts';
+import { createModel } from '../src/models/index.ts';
+import { registerModelVersion } from '../src/registry/register.ts';
+import { openStore } from '../src/store/open-store.ts';
+import { DEFAULT_TENANT, PRODUCTION_ALIAS } from '../src/store/serving-store.ts';
+
+const REPO = resolve(import.meta.dirname, '..');
+const DATASETS = process.env.SAPPHIRE_DATASETS ?? join(REPO, '..', 'shared', 'datasets');
+const args = process.argv.slice(2);
+function flag(name: string, fallback: string): string {
+  const i = args.indexOf(name);
+  return i >= 0 ? (args[i + 1] as string) : fallback;
+}
+const SECONDS = Number(flag('--seconds', '10'));
+const CONNECTIONS = Number(flag('--connections', '32'));
+const LOG_SAMPLE = Number(flag('--log-sample', '1'));
+
+interface LoadResult {
+  route: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+  rate: number | null;
+}
+
+async function read(file: string, task: 'classify' | 'ner'): Promise<Example[]> {
+  const options =
+    task === 'classify'
+      ? { format: 'csv' as const, textColumn: 'text', labelColumn: 'category', task }
+      : { format: 'conll' as const, task };
+  const { examples } = await readDataset(file, options as never);
+  return examples;
+}
+
+async function trainAndSave(
+  architecture: string,
+  config: Record<string, unknown>,
+  train: Example[],
+  dir: string,
+): Promise<void> {
+  const model = createModel(architecture, config);
+  const start = performance.now();
+  await model.fit(train, undefined, { seed: 1 });
+  console.error(
+    `trained ${architecture} on ${train.length} examples in ${((performance.now() - start) / 1000).toFixed(1)} s`,
+  );
+  await model.save(dir);
+}
+
+/** Starts `sapphire serve --port 0 --json` and resolves with its URL once it prints the ready line. */
+async function startServer(projectDir: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(
+    process.execPath,
+    [join(REPO, 'bin', 'sapphire.js'), 'serve', '--port', '0', '--json', '--log-sample', String(LOG_SAMPLE)],
+    {
+      cwd: projectDir,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_ENV: 'production' },
+    },
+  );
+  const lines = createInterface({ input: child.stdout! });
+  for await (const line of lines) {
+    try {
+      const ready = JSON.parse(line) as { url?: string };
+      if (ready.url) return { url: ready.url, child };
+    } catch {
+      // not the ready line
+    }
+  }
+  throw new Error('sapphire serve exited before it was ready');
+}
+
+async function load(
+  url: string,
+  route: string,
+  bodies: string[] | null,
+  key: string,
+  rate: number | null,
+): Promise<LoadResult> {
+  let i = 0;
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    ...(rate ? { overallRate: rate } : {}),
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    requests: [
+      bodies
+        ? {
+            method: 'POST',
+            path: route,
+            setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }),
+          }
+        : { method: 'GET', path: route },
+    ],
+  });
+  return {
+    route: `${bodies ? 'POST' : 'GET'} ${route}`,
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    rate,
+  };
+}
+
+async function main(): Promise<void> {
+  const projectDir = mkdtempSync(join(tmpdir(), 'sapphire-serve-bench-'));
+  let server: ChildProcess | null = null;
+  try {
+    initProject(projectDir, { name: 'serve-bench', task: 'classify' });
+    const banking = join(DATASETS, 'classify', 'banking77');
+    const mit = join(DATASETS, 'ner', 'mit_restaurant');
+    const [bankTrain, bankTest, mitTrain, mitTest] = await Promise.all([
+      read(join(banking, 'train.csv'), 'classify'),
+      read(join(banking, 'test.csv'), 'classify'),
+      read(join(mit, 'restauranttrain.bio'), 'ner'),
+      read(join(mit, 'restauranttest.bio'), 'ner'),
+    ]);
+    await trainAndSave('linear.v1', {}, bankTrain, join(projectDir, 'linear'));
+    await trainAndSave('crf.v1', { maxIterations: 40 }, mitTrain, join(projectDir, 'crf'));
+
+    const store = await openStore({ projectDir });
+    let key: string;
+    try {
+      for (const name of ['linear', 'crf']) {
+        const version = await registerModelVersion(store, {
+          tenant: DEFAULT_TENANT,
+          source: join(projectDir, name),
+          name: `bench-${name}`,
+          actor: 'bench',
+          cwd: projectDir,
+        });
+        await store.registry.setAlias(DEFAULT_TENANT, version.name, PRODUCTION_ALIAS, version.version);
+      }
+      // The benchmark measures the server, not the per-tenant rate limit (6,000 requests a minute by default).
+      await store.tenants.updateTenant(DEFAULT_TENANT, { rateLimitPerMinute: 1_000_000_000 });
+      key = (await store.tenants.createApiKey({ tenant: DEFAULT_TENANT, scope: 'predict' })).key;
+    } finally {
+      await store.close();
+    }
+
+    const started = await startServer(projectDir);
+    server = started.child;
+    const { url } = started;
+    const bodies = (examples: Example[]) =>
+      examples.slice(0, 500).map((e) => JSON.stringify({ text: e.text }));
+    const linearBodies = bodies(bankTest);
+    const crfBodies = bodies(mitTest);
+    // Warm-up: JIT and caches.
+    await load(url, '/v1/models/bench-linear/predict', linearBodies, key, null);
+
+    const results: LoadResult[] = [];
+    const healthz = await load(url, '/healthz', null, key, null);
+    results.push(healthz);
+    for (const [name, route, b] of [
+      ['linear', '/v1/models/bench-linear/predict', linearBodies],
+      ['crf', '/v1/models/bench-crf/predict', crfBodies],
+    ] as const) {
+      const peak = await load(url, route, [...b], key, null);
+      results.push(peak);
+      const half = Math.max(1, Math.round(peak.requestsPerSecond / 2));
+      results.push(await load(url, route, [...b], key, half));
+      console.error(`${name}: ${peak.requestsPerSecond.toFixed(0)} req/s peak`);
+    }
+
+    const ceiling = healthz.requestsPerSecond;
+    const rows = results.map((r) => ({
+      ...r,
+      ofHealthz: r.requestsPerSecond / ceiling,
+    }));
+    const output = {
+      date: new Date().toISOString(),
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+      logSample: LOG_SAMPLE,
+      command: `node --import tsx bench/serve-throughput.ts ${args.join(' ')}`.trim(),
+      results: rows,
+    };
+    writeFileSync(
+      join(REPO, 'bench', 'results', 'serve-throughput.json'),
+      `${JSON.stringify(output, null, 2)}\n`,
+    );
+    console.log('| route | load | req/s | of /healthz | p50 ms | p99 ms | errors |');
+    console.log('|---|---|---:|---:|---:|---:|---:|');
+    for (const r of rows)
+      console.log(
+        `| ${r.route} | ${r.rate ? `${r.rate} req/s (50% of peak)` : `peak, ${CONNECTIONS} connections`} | ${r.requestsPerSecond.toFixed(0)} | ${(r.ofHealthz * 100).toFixed(0)}% | ${r.p50Ms} | ${r.p99Ms} | ${r.errors + r.non2xx} |`,
+      );
+  } finally {
+    server?.kill('SIGTERM');
+    rmSync(projectDir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,175 @@
+import type { AddressInfo } from 'node:net';
+import type { Command } from 'commander';
+import { SapphireError } from '../../core/errors.ts';
+import type { ServedModel } from '../../serve/context.ts';
+import { buildServer } from '../../serve/server.ts';
+import { openProject } from '../context.ts';
+import { type GlobalFlags, note, say, splitOverrides } from '../output.ts';
+
+interface ServeFlags {
+  port?: string;
+  host?: string;
+  auth: boolean;
+  logSample?: string;
+  logLevel: string;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new SapphireError('BAD_INPUT', `--port must be an integer from 0 to 65535, got "${value}"`, {
+      hint: 'use e.g. --port 8080, or --port 0 for any free port',
+    });
+  return port;
+}
+
+function parseShare(value: string): number {
+  const share = Number(value);
+  if (!Number.isFinite(share) || share < 0 || share > 1)
+    throw new SapphireError('BAD_INPUT', `--log-sample must be a number from 0 to 1, got "${value}"`, {
+      hint: 'e.g. --log-sample 0.1 logs one request in ten (usage counts stay exact)',
+    });
+  return share;
+}
+
+function urlOf(address: AddressInfo): string {
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+function describeModel(m: ServedModel): string {
+  return `${m.version.tenant}/${m.version.name}@${m.version.version} (${m.version.architecture})`;
+}
+
+/** Registers `sapphire serve`: the HTTP service, until SIGTERM/SIGINT drains it. */
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      "serve the registered models over HTTP (predict, overrides, feedback, health, metrics; docs at /docs); defaults from sapphire.yaml's serve: section",
+    )
+    .option('--port <port>', 'port to listen on (0: any free port, printed)')
+    .option('--host <host>', 'address to listen on (0.0.0.0 for every interface)')
+    .option('--no-auth', 'serve the default tenant without API keys (local use only)')
+    .option('--log-sample <share>', 'share of predictions written to the prediction log, 0..1')
+    .option('--log-level <level>', 'server log level on stderr: fatal|error|warn|info|debug|silent', 'info')
+    .argument('[overrides...]', 'key.path=value overrides of sapphire.yaml, e.g. serve.pollIntervalMs=500')
+    .addHelpText(
+      'after',
+      '\nPrints the URL and the loaded models (with --json: one line of JSON once ready). SIGTERM or SIGINT stops\n' +
+        'taking requests (/readyz answers 503), lets the requests in flight finish, flushes the request log and exits 0.',
+    )
+    .action(async (args: string[], opts: ServeFlags, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<GlobalFlags>();
+      const { values, overrides } = splitOverrides(args);
+      if (values.length)
+        throw new SapphireError('BAD_INPUT', `unexpected argument "${values[0]}"`, {
+          hint: 'overrides look like key.path=value, e.g. serve.port=9000',
+        });
+      const port = opts.port === undefined ? undefined : parsePort(opts.port);
+      const logSample = opts.logSample === undefined ? undefined : parseShare(opts.logSample);
+      const project = await openProject(flags, overrides);
+      const settings = project.card.serve;
+      let server: Awaited<ReturnType<typeof buildServer>>;
+      let address: AddressInfo;
+      try {
+        server = await buildServer({
+          store: project.store,
+          card: project.card,
+          projectDir: project.dir,
+          auth: cmd.getOptionValueSource('auth') === 'cli' ? opts.auth : settings.auth,
+          logSample,
+          logger: opts.logLevel === 'silent' ? false : { level: opts.logLevel, stream: process.stderr },
+        });
+        try {
+          await server.app.listen({ port: port ?? settings.port, host: opts.host ?? settings.host });
+        } catch (error) {
+          await server.close();
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'EADDRINUSE' || code === 'EACCES')
+            throw new SapphireError(
+              'CONFLICT',
+              `cannot listen on ${opts.host ?? settings.host}:${port ?? settings.port} (${code === 'EADDRINUSE' ? 'the port is in use' : 'permission denied'})`,
+              {
+                hint: 'choose another port with --port (or --port 0 for any free one), or stop the other server',
+              },
+            );
+          throw error;
+        }
+        address = server.app.server.address() as AddressInfo;
+      } catch (error) {
+        await project.store.close();
+        throw error;
+      }
+      const url = urlOf(address);
+      const auth = server.ctx.options.auth !== false;
+      if (!flags.json) {
+        say(`Serving ${project.card.name} at ${url} (API docs: ${url}/docs)`);
+        if (!auth)
+          note('API keys are off (--no-auth): every request acts as the default tenant with admin rights.');
+      }
+
+      let failure: unknown = null;
+      try {
+        await server.ready;
+      } catch (error) {
+        failure = error;
+      }
+      const models = server.ctx.models.loaded();
+      if (flags.json) {
+        process.stdout.write(
+          `${JSON.stringify({
+            url,
+            host: address.address,
+            port: address.port,
+            auth,
+            ready: failure === null,
+            models: models.map((m) => ({
+              tenant: m.version.tenant,
+              name: m.version.name,
+              version: m.version.version,
+              architecture: m.version.architecture,
+            })),
+            ...(failure instanceof SapphireError ? failure.toJSON() : {}),
+          })}\n`,
+        );
+      } else {
+        if (models.length === 0)
+          say(
+            'No production models yet: promote one with `sapphire promote <name>@<version>` (picked up live).',
+          );
+        else say(`Loaded ${models.length} model(s): ${models.map(describeModel).join(', ')}`);
+        if (failure !== null) {
+          note(`warning: ${failure instanceof Error ? failure.message : String(failure)}`);
+          if (failure instanceof SapphireError && failure.hint) note(`hint: ${failure.hint}`);
+        } else say('Ready. Stop with Ctrl+C (or SIGTERM): requests in flight finish first.');
+      }
+
+      await new Promise<void>((resolveStop) => {
+        let stopping = false;
+        const stop = (signal: NodeJS.Signals) => {
+          if (stopping) {
+            note(`${signal} again: exiting without waiting for requests in flight`);
+            process.exit(1);
+          }
+          stopping = true;
+          if (!flags.json)
+            note(`${signal}: draining (requests in flight finish, the request log is flushed)…`);
+          void (async () => {
+            try {
+              await server.close();
+              await project.store.close();
+            } catch (error) {
+              note(`error while stopping: ${error instanceof Error ? error.message : String(error)}`);
+              process.exit(1);
+            }
+            if (!flags.json) note('Stopped.');
+            resolveStop();
+          })();
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+      });
+      process.exit(0);
+    });
+}

@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import fastify, { type FastifyInstance, LogController } from 'fastify';
+import { defaultCacheRoot } from '../registry/materialize.ts';
+import { installAuth, makeCallerAccessors } from './auth.ts';
+import type { ServeContext, ServeLimits, ServeOptions } from './context.ts';
+import { installErrorHandler } from './errors.ts';
+import { ServeMetrics } from './metrics.ts';
+import { ModelPool } from './model-pool.ts';
+import { RequestLog } from './request-log.ts';
+import { feedbackRoutes } from './routes/feedback.ts';
+import { healthRoutes } from './routes/health.ts';
+import { monitorRoutes } from './routes/monitor.ts';
+import { overrideRoutes } from './routes/overrides.ts';
+import { predictRoutes } from './routes/predict.ts';
+import { registryRoutes } from './routes/registry.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+  description?: string;
+};
+
+/** Request ids a client may choose (sent as `x-request-id`); anything else gets a random id. */
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** A built server: the fastify app (not yet listening), its context, readiness and a draining close. */
+export interface BuiltServer {
+  app: FastifyInstance;
+  ctx: ServeContext;
+  /** Resolves once every tenant's production model is loaded and warmed up; rejects naming the ones that failed. */
+  ready: Promise<void>;
+  /** Drains: `/readyz` answers 503, in-flight requests finish, polling stops, the request log is flushed. */
+  close(): Promise<void>;
+}
+
+/** Every option of {@link ServeOptions} with the card's `serve:` section and the built-in defaults filled in. */
+export function resolveServeOptions(options: ServeOptions): ServeOptions & { limits: ServeLimits } {
+  const serve = options.card.serve;
+  return {
+    ...options,
+    auth: options.auth ?? serve.auth,
+    limits: { ...serve.limits, ...options.limits },
+    rateLimitPerMinute: options.rateLimitPerMinute ?? serve.rateLimitPerMinute,
+    logSample: options.logSample ?? serve.log.sample,
+    retentionDays: options.retentionDays ?? serve.log.retentionDays,
+    pollIntervalMs: options.pollIntervalMs ?? serve.pollIntervalMs,
+    cacheDir: options.cacheDir ?? defaultCacheRoot(resolve(options.projectDir)),
+  };
+}
+
+/**
+ * Builds the HTTP service: fastify with the body limit, request ids (`x-request-id`), the JSON error bodies,
+ * API-key auth with per-tenant rate limits, OpenAPI at `/docs`, and the routes (health, predict, registry,
+ * overrides, feedback, monitor). Production models start loading at once (`ready`); the caller listens and
+ * owns the store (`close` does not close it).
+ *
+ * @example
+ * const { app, ready, close } = await buildServer({ store, card, projectDir, auth: false });
+ * await app.listen({ port: 8080 });
+ * await ready; // /readyz answers 200
+ * process.once('SIGTERM', () => void close());
+ */
+export async function buildServer(options: ServeOptions): Promise<BuiltServer> {
+  const resolved = resolveServeOptions(options);
+  const limits = resolved.limits;
+  const app = fastify({
+    logger: resolved.logger ?? false,
+    bodyLimit: limits.bodyBytes,
+    // The request log (sampled, in the store) is the access log; pino logs errors and model swaps only.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+  });
+
+  const metrics = new ServeMetrics();
+  const log = new RequestLog({
+    store: resolved.store,
+    sample: resolved.logSample,
+    retentionDays: resolved.retentionDays,
+    logger: app.log,
+  });
+  const models = new ModelPool({
+    store: resolved.store,
+    cacheRoot: resolved.cacheDir!,
+    pollIntervalMs: resolved.pollIntervalMs,
+    metrics,
+    logger: app.log,
+  });
+  const accessors = makeCallerAccessors();
+  const ctx: ServeContext = {
+    options: resolved,
+    limits,
+    store: resolved.store,
+    card: resolved.card,
+    models,
+    metrics,
+    log,
+    caller: accessors.caller,
+    requireAdmin: accessors.requireAdmin,
+    draining: false,
+  };
+
+  installErrorHandler(app, { limits, metrics });
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+  installAuth(app, ctx);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Sapphire',
+        version: pkg.version,
+        description: `${pkg.description ?? 'Sapphire'} Errors answer {"error": {"code", "message", "details": {"hint", …}}}.`,
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'an API key from `sapphire tenants key`' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  for (const routes of [
+    healthRoutes,
+    predictRoutes,
+    registryRoutes,
+    overrideRoutes,
+    feedbackRoutes,
+    monitorRoutes,
+  ])
+    await app.register(async (scope) => routes(scope, ctx));
+
+  const ready = models.start();
+  // Callers that never await `ready` must not crash the process with an unhandled rejection.
+  ready.catch(() => {});
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      ctx.draining = true;
+      try {
+        await app.close();
+      } finally {
+        await models.close();
+        await log.close();
+      }
+    })();
+    return closing;
+  };
+  return { app, ctx, ready, close };
+}
