@@ -1,0 +1,166 @@
+/**
+ * Micro-benchmark of the pure-TypeScript neural engine, on the workload of `../shared/notes/engine.md`
+ * so the numbers compare with its table: BiLSTM tagger, vocab 20k, embedding 100, 100 units per
+ * direction, 9 tags (softmax, and the same with a CRF), batch 32 × 40 tokens, Adam.
+ *
+ * Usage: node --import tsx bench/neural-engine.ts [--steps 10] [--no-crf] [--no-threads]
+ *        SAPPHIRE_GEMM=js node --import tsx bench/neural-engine.ts   (the plain-TypeScript GEMM)
+ *
+ * Prints GEMM GFLOP/s (256³, plain and transposed operands, against a naive loop), training tokens/s
+ * on 1 thread and data-parallel on 2 threads, single-sentence (40 tokens) inference latency and
+ * batched inference tokens/s; writes bench/results/neural-engine.json (neural-engine-js.json with
+ * the TypeScript GEMM).
+ */
+import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRng } from '../src/core/rng.ts';
+import { DataParallel } from '../src/models/neural/engine/data-parallel.ts';
+import { gemm, gemmNaive } from '../src/models/neural/engine/gemm.ts';
+import { Adam } from '../src/models/neural/engine/optim.ts';
+import { zeroGrad } from '../src/models/neural/engine/tensor.ts';
+import { type BenchSentence, BenchTagger, WORKLOAD } from './neural-engine-model.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const steps = Number(args[args.indexOf('--steps') + 1] || 10) || 10;
+const withCrf = !args.includes('--no-crf');
+const withThreads = !args.includes('--no-threads');
+const jsGemm = process.env.SAPPHIRE_GEMM === 'js';
+const BATCH = 32;
+const LEN = 40;
+const LR = 1e-3;
+
+function timeIt(fn: () => void, minMs = 400): number {
+  fn();
+  let reps = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < minMs) {
+    fn();
+    reps++;
+  }
+  return (performance.now() - t0) / reps;
+}
+
+function gemmGflops(): Record<string, number> {
+  const n = 256;
+  const rng = createRng(1);
+  const a = Float32Array.from({ length: n * n }, () => rng.next() - 0.5);
+  const b = Float32Array.from({ length: n * n }, () => rng.next() - 0.5);
+  const c = new Float32Array(n * n);
+  const flops = 2 * n * n * n;
+  const out: Record<string, number> = {};
+  for (const [name, ta, tb] of [
+    ['A·B', false, false],
+    ['Aᵀ·B', true, false],
+    ['A·Bᵀ', false, true],
+  ] as const) {
+    for (let w = 0; w < 20; w++) gemm(ta, tb, n, n, n, 1, a, 0, n, b, 0, n, 0, c, 0, n);
+    const ms = timeIt(() => gemm(ta, tb, n, n, n, 1, a, 0, n, b, 0, n, 0, c, 0, n), 1000);
+    out[name] = +(flops / ms / 1e6).toFixed(2);
+  }
+  const naiveMs = timeIt(() => gemmNaive(false, false, n, n, n, 1, a, 0, n, b, 0, n, 0, c, 0, n), 1000);
+  out['naive A·B'] = +(flops / naiveMs / 1e6).toFixed(2);
+  return out;
+}
+
+function randomBatches(count: number, batch: number): BenchSentence[][] {
+  const rng = createRng(7);
+  return Array.from({ length: count }, () =>
+    Array.from({ length: batch }, () => ({
+      ids: Array.from({ length: LEN }, () => rng.int(WORKLOAD.vocab)),
+      tags: Array.from({ length: LEN }, () => rng.int(WORKLOAD.tags)),
+    })),
+  );
+}
+
+async function benchTagger(crf: boolean) {
+  const batches = randomBatches(4, BATCH);
+  const model = new BenchTagger({ crf });
+  const adam = new Adam(model.params());
+  const step = (b: BenchSentence[]) => {
+    zeroGrad(model.params());
+    model.lossAndGrad(b);
+    adam.step(LR);
+  };
+  for (let w = 0; w < 6; w++) step(batches[w % batches.length]!); // warm-up (JIT, wasm tier-up)
+  let t0 = performance.now();
+  for (let s = 0; s < steps; s++) step(batches[s % batches.length]!);
+  const trainSec = (performance.now() - t0) / 1000;
+  const one = randomBatches(1, 1)[0]!;
+  const latencyMs = timeIt(() => model.predict(one), 1000);
+  const batchMs = timeIt(() => model.predict(batches[0]!), 1000);
+  let twoThreads: number | undefined;
+  if (withThreads) {
+    const dp = await DataParallel.start(
+      {
+        module: new URL('./neural-engine-model.ts', import.meta.url).href,
+        factory: 'createBenchTagger',
+        options: { crf },
+      },
+      { threads: 2 },
+    );
+    try {
+      const dpAdam = new Adam(dp.model.params());
+      for (let w = 0; w < 3; w++) {
+        await dp.lossAndGrad(batches[w]!);
+        dpAdam.step(LR);
+      }
+      t0 = performance.now();
+      for (let s = 0; s < steps; s++) {
+        await dp.lossAndGrad(batches[s % batches.length]!);
+        dpAdam.step(LR);
+      }
+      twoThreads = Math.round((steps * BATCH * LEN) / ((performance.now() - t0) / 1000));
+    } finally {
+      await dp.close();
+    }
+  }
+  return {
+    trainTokensPerSec: Math.round((steps * BATCH * LEN) / trainSec),
+    trainTokensPerSec2Threads: twoThreads,
+    sentenceLatencyMs: +latencyMs.toFixed(2),
+    inferenceTokensPerSec: Math.round((BATCH * LEN) / (batchMs / 1000)),
+  };
+}
+
+const loadBefore = loadavg()[0]!;
+const gemmResults = gemmGflops();
+console.log('GEMM 256³ GFLOP/s:', gemmResults);
+const softmax = await benchTagger(false);
+console.log('BiLSTM + softmax:', softmax);
+const crf = withCrf ? await benchTagger(true) : undefined;
+if (crf) console.log('BiLSTM + CRF:', crf);
+const result = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpu: cpus()[0]?.model,
+  cores: cpus().length,
+  gemmBackend: jsGemm ? 'js' : 'wasm-simd',
+  loadAverageBefore: loadBefore,
+  loadAverageAfter: loadavg()[0]!,
+  workload: { ...WORKLOAD, batch: BATCH, tokens: LEN, steps },
+  gemm256GFlops: gemmResults,
+  bilstmSoftmax: softmax,
+  bilstmCrf: crf,
+};
+const file = join(root, 'bench', 'results', `neural-engine${jsGemm ? '-js' : ''}.json`);
+await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
+console.log(
+  `\nGEMM backend: ${result.gemmBackend}; load average ${loadBefore.toFixed(2)} → ${result.loadAverageAfter.toFixed(2)}`,
+);
+console.log(
+  '| model | train tokens/s (1 thread) | train tokens/s (2 threads) | 1 sentence (40 tok) | inference tokens/s (batch 32) |',
+);
+console.log('|---|---|---|---|---|');
+for (const [name, r] of [
+  ['BiLSTM + softmax', softmax],
+  ['BiLSTM + CRF', crf],
+] as const) {
+  if (!r) continue;
+  console.log(
+    `| ${name} | ${r.trainTokensPerSec} | ${r.trainTokensPerSec2Threads ?? '–'} | ${r.sentenceLatencyMs} ms | ${r.inferenceTokensPerSec} |`,
+  );
+}
+console.log(`wrote ${file}`);
