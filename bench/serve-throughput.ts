@@ -9,7 +9,7 @@
  * (writes bench/results/serve-throughput.json and prints a markdown table).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -32,9 +32,13 @@ function flag(name: string, fallback: string): string {
 const SECONDS = Number(flag('--seconds', '10'));
 const CONNECTIONS = Number(flag('--connections', '32'));
 const LOG_SAMPLE = Number(flag('--log-sample', '1'));
+/** `--profile <dir>`: write a V8 CPU profile of the server process into this folder. */
+const PROFILE_DIR = args.includes('--profile') ? resolve(flag('--profile', 'bench/results/profile')) : null;
 
 interface LoadResult {
   route: string;
+  /** CPU time the server process spent per request (user + system), in µs: its cost independent of the client. */
+  serverCpuUsPerRequest: number;
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -71,11 +75,23 @@ async function trainAndSave(
 async function startServer(projectDir: string): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    [join(REPO, 'bin', 'sapphire.js'), 'serve', '--port', '0', '--json', '--log-sample', String(LOG_SAMPLE)],
+    [
+      ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
+      join(REPO, 'bin', 'sapphire.js'),
+      'serve',
+      '--port',
+      '0',
+      '--json',
+      '--log-sample',
+      String(LOG_SAMPLE),
+    ],
     {
       cwd: projectDir,
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, NODE_ENV: 'production' },
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+      },
     },
   );
   const lines = createInterface({ input: child.stdout! });
@@ -90,6 +106,14 @@ async function startServer(projectDir: string): Promise<{ url: string; child: Ch
   throw new Error('sapphire serve exited before it was ready');
 }
 
+/** User + system CPU seconds a process has used so far (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+let serverPid = 0;
+
 async function load(
   url: string,
   route: string,
@@ -97,24 +121,22 @@ async function load(
   key: string,
   rate: number | null,
 ): Promise<LoadResult> {
-  let i = 0;
+  // One prebuilt request per body: autocannon cycles through them without rebuilding (a setupRequest callback
+  // would make the load generator, not the server, the bottleneck).
+  const cpuBefore = cpuSeconds(serverPid);
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
     duration: SECONDS,
     ...(rate ? { overallRate: rate } : {}),
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    requests: [
-      bodies
-        ? {
-            method: 'POST',
-            path: route,
-            setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }),
-          }
-        : { method: 'GET', path: route },
-    ],
+    requests: bodies
+      ? bodies.map((body) => ({ method: 'POST' as const, path: route, body }))
+      : [{ method: 'GET' as const, path: route }],
   });
+  const requests = result.requests.total;
   return {
+    serverCpuUsPerRequest: ((cpuSeconds(serverPid) - cpuBefore) / Math.max(1, requests)) * 1e6,
     route: `${bodies ? 'POST' : 'GET'} ${route}`,
     requestsPerSecond: result.requests.average,
     p50Ms: result.latency.p50,
@@ -140,11 +162,13 @@ async function main(): Promise<void> {
     ]);
     await trainAndSave('linear.v1', {}, bankTrain, join(projectDir, 'linear'));
     await trainAndSave('crf.v1', { maxIterations: 40 }, mitTrain, join(projectDir, 'crf'));
+    // A model that costs nothing: what the serving path itself (auth, validation, overrides, metrics, log) costs.
+    await trainAndSave('majority.v1', {}, bankTrain, join(projectDir, 'majority'));
 
     const store = await openStore({ projectDir });
     let key: string;
     try {
-      for (const name of ['linear', 'crf']) {
+      for (const name of ['majority', 'linear', 'crf']) {
         const version = await registerModelVersion(store, {
           tenant: DEFAULT_TENANT,
           source: join(projectDir, name),
@@ -163,6 +187,7 @@ async function main(): Promise<void> {
 
     const started = await startServer(projectDir);
     server = started.child;
+    serverPid = started.child.pid!;
     const { url } = started;
     const bodies = (examples: Example[]) =>
       examples.slice(0, 500).map((e) => JSON.stringify({ text: e.text }));
@@ -175,6 +200,7 @@ async function main(): Promise<void> {
     const healthz = await load(url, '/healthz', null, key, null);
     results.push(healthz);
     for (const [name, route, b] of [
+      ['majority', '/v1/models/bench-majority/predict', linearBodies],
       ['linear', '/v1/models/bench-linear/predict', linearBodies],
       ['crf', '/v1/models/bench-crf/predict', crfBodies],
     ] as const) {
@@ -205,11 +231,11 @@ async function main(): Promise<void> {
       join(REPO, 'bench', 'results', 'serve-throughput.json'),
       `${JSON.stringify(output, null, 2)}\n`,
     );
-    console.log('| route | load | req/s | of /healthz | p50 ms | p99 ms | errors |');
-    console.log('|---|---|---:|---:|---:|---:|---:|');
+    console.log('| route | load | req/s | of /healthz | server CPU µs/request | p50 ms | p99 ms | errors |');
+    console.log('|---|---|---:|---:|---:|---:|---:|---:|');
     for (const r of rows)
       console.log(
-        `| ${r.route} | ${r.rate ? `${r.rate} req/s (50% of peak)` : `peak, ${CONNECTIONS} connections`} | ${r.requestsPerSecond.toFixed(0)} | ${(r.ofHealthz * 100).toFixed(0)}% | ${r.p50Ms} | ${r.p99Ms} | ${r.errors + r.non2xx} |`,
+        `| ${r.route} | ${r.rate ? `${r.rate} req/s (50% of peak)` : `peak, ${CONNECTIONS} connections`} | ${r.requestsPerSecond.toFixed(0)} | ${(r.ofHealthz * 100).toFixed(0)}% | ${r.serverCpuUsPerRequest.toFixed(0)} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors + r.non2xx} |`,
       );
   } finally {
     server?.kill('SIGTERM');

@@ -238,6 +238,11 @@ export interface StoreDatabase {
   dialect: SqlDialectName;
   /** File path or URI without password. */
   location: string;
+  /**
+   * SQLite only: the better-sqlite3 handle under `db`, for hot-path batch inserts with cached prepared statements.
+   * Use it only inside `db.connection().execute(…)`, which holds kysely's connection lock.
+   */
+  sqlite?: BetterSqlite3.Database;
 }
 
 const URI_FORMS = 'use sqlite:<path>, a path ending in .db, or postgres://user@host:port/database';
@@ -313,6 +318,7 @@ function connectSqlite(path: string, location: string): StoreDatabase {
     db: new Kysely<StoreTables>({ dialect: new SqliteDialect({ database: handle }) }),
     dialect: 'sqlite',
     location,
+    sqlite: handle,
   };
 }
 

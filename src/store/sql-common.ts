@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Transaction } from 'kysely';
 import { NotFoundError, SapphireError } from '../core/errors.ts';
 import type { SqlDialectName, StoreTables } from './database.ts';
@@ -10,6 +11,8 @@ export interface SqlContext {
   readonly dialect: SqlDialectName;
   /** File path or URI without password, for messages. */
   readonly location: string;
+  /** SQLite only: the raw handle, for hot-path inserts (see StoreDatabase.sqlite). */
+  readonly sqlite?: BetterSqlite3.Database;
 }
 
 /** A kysely handle or an open transaction on it. */

@@ -1,3 +1,4 @@
+import type BetterSqlite3 from 'better-sqlite3';
 import { type Selectable, sql } from 'kysely';
 import type { FeedbackTable, PredictionLogTable } from './database.ts';
 import type {
@@ -104,6 +105,9 @@ function checkUsage(count: unknown, path: string): UsageCount {
 
 /** Logged predictions, daily usage counters and feedback in the SQL store. */
 export class SqlFeedbackStore implements FeedbackStore {
+  /** SQLite: the prepared insert of {@link logPredictions}, made on first use. */
+  private insertLogged: BetterSqlite3.Statement | null = null;
+
   constructor(private readonly ctx: SqlContext) {}
 
   async logPredictions(rows: readonly LoggedPrediction[]): Promise<void> {
@@ -128,6 +132,37 @@ export class SqlFeedbackStore implements FeedbackStore {
       latency_ms: r.latencyMs,
       created_at: utcTimestamp(r.createdAt, 'createdAt'),
     }));
+    const { sqlite } = this.ctx;
+    if (sqlite) {
+      // The server flushes its log every 250 ms: one cached prepared statement in one transaction is ~20× cheaper
+      // than compiling a multi-row INSERT through kysely, and runs under kysely's connection lock.
+      await this.ctx
+        .db()
+        .connection()
+        .execute(async () => {
+          this.insertLogged ??= sqlite.prepare(
+            'insert into prediction_log (tenant, request_id, item, model, version, text, output, overridden, latency_ms, created_at) ' +
+              'values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (tenant, request_id, item) do nothing',
+          );
+          const insert = this.insertLogged;
+          sqlite.transaction(() => {
+            for (const v of values)
+              insert.run(
+                v.tenant,
+                v.request_id,
+                v.item,
+                v.model,
+                v.version,
+                v.text,
+                v.output,
+                v.overridden,
+                v.latency_ms,
+                v.created_at,
+              );
+          })();
+        });
+      return;
+    }
     const chunk = insertChunk(10);
     await this.ctx
       .db()

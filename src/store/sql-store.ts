@@ -117,7 +117,12 @@ export class SqlStore implements Store {
     this.dialect = database.dialect;
     this.location = database.location;
     this.artifacts = artifacts;
-    const context: SqlContext = { db: () => this.active(), dialect: this.dialect, location: this.location };
+    const context: SqlContext = {
+      db: () => this.active(),
+      dialect: this.dialect,
+      location: this.location,
+      sqlite: database.sqlite,
+    };
     this.registry = new SqlRegistryStore(context);
     this.tenants = new SqlTenantStore(context);
     this.overrides = new SqlOverrideStore(context);
