@@ -34,9 +34,14 @@ function when(iso: string): string {
   return iso.replace('T', ' ').slice(0, 16);
 }
 
-function primaryMetric(v: ModelVersion): string {
-  const test = Object.entries(v.metrics).find(([k]) => k.startsWith('test.'));
-  const entry = test ?? Object.entries(v.metrics)[0];
+/** The version's score on the project's primary metric (test, else dev), else its first test metric. */
+function primaryMetric(v: ModelVersion, primary: string): string {
+  const metrics = Object.entries(v.metrics);
+  const entry =
+    metrics.find(([k]) => k === `test.${primary}`) ??
+    metrics.find(([k]) => k === `dev.${primary}`) ??
+    metrics.find(([k]) => k.startsWith('test.')) ??
+    metrics[0];
   return entry ? `${entry[0]} ${entry[1].toFixed(3)}` : '–';
 }
 
@@ -187,7 +192,7 @@ export function registerRegistryCommands(program: Command): void {
               `v${v.version}`,
               v.aliases.join(', ') || '–',
               v.architecture,
-              primaryMetric(v),
+              primaryMetric(v, ctx.card.metrics.primary),
               v.source,
               when(v.createdAt),
               v.createdBy,
