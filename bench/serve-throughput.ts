@@ -32,6 +32,8 @@ function flag(name: string, fallback: string): string {
 const SECONDS = Number(flag('--seconds', '10'));
 const CONNECTIONS = Number(flag('--connections', '32'));
 const LOG_SAMPLE = Number(flag('--log-sample', '1'));
+/** Extra `sapphire serve` flags, e.g. `--serve-args "--no-auth"` (to measure what a part of the path costs). */
+const SERVE_ARGS = flag('--serve-args', '').split(' ').filter(Boolean);
 /** `--profile <dir>`: write a V8 CPU profile of the server process into this folder. */
 const PROFILE_DIR = args.includes('--profile') ? resolve(flag('--profile', 'bench/results/profile')) : null;
 
@@ -84,6 +86,7 @@ async function startServer(projectDir: string): Promise<{ url: string; child: Ch
       '--json',
       '--log-sample',
       String(LOG_SAMPLE),
+      ...SERVE_ARGS,
     ],
     {
       cwd: projectDir,
@@ -128,7 +131,8 @@ async function load(
     url,
     connections: CONNECTIONS,
     duration: SECONDS,
-    ...(rate ? { overallRate: rate } : {}),
+    // A per-connection rate spreads requests evenly; `overallRate` releases each second's quota in a burst.
+    ...(rate ? { connectionRate: Math.max(1, Math.round(rate / CONNECTIONS)) } : {}),
     headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
     requests: bodies
       ? bodies.map((body) => ({ method: 'POST' as const, path: route, body }))
