@@ -180,7 +180,9 @@ export class ModelPool implements ModelProvider {
   private schedulePoll(): void {
     if (this.closed) return;
     this.timer = setTimeout(() => {
-      void this.poll().finally(() => this.schedulePoll());
+      void this.poll()
+        .catch((error: unknown) => this.logger?.warn({ err: error }, 'alias poll failed; will retry'))
+        .finally(() => this.schedulePoll());
     }, this.pollIntervalMs);
     this.timer.unref();
   }

@@ -3,11 +3,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import fastify, { type FastifyInstance, LogController } from 'fastify';
+import fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import { defaultCacheRoot } from '../registry/materialize.ts';
 import { installAuth, makeCallerAccessors } from './auth.ts';
 import type { ServeContext, ServeLimits, ServeOptions } from './context.ts';
-import { installErrorHandler } from './errors.ts';
+import { errorResponse, installErrorHandler } from './errors.ts';
 import { ServeMetrics } from './metrics.ts';
 import { ModelPool } from './model-pool.ts';
 import { RequestLog } from './request-log.ts';
@@ -77,6 +77,11 @@ export async function buildServer(options: ServeOptions): Promise<BuiltServer> {
       return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
     },
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    // Errors fastify answers before routing (a malformed URL) get the same JSON error body as everything else.
+    frameworkErrors: (error, request, reply) => {
+      const { status, body } = errorResponse(error, limits, String(request.id));
+      void (reply as FastifyReply).status(status).type('application/json; charset=utf-8').send(body);
+    },
   });
 
   const metrics = new ServeMetrics();

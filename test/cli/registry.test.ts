@@ -89,6 +89,14 @@ describe('sapphire models / promote / retrain', () => {
     assert.equal(production.code, 1);
     assert.match(production.stderr, /error\[BAD_INPUT\].*promotion gates/);
     assert.equal(sapphire(dir, 'models', 'unalias', 'shop', 'staging').code, 0);
+    const unalias = sapphire(dir, 'models', 'unalias', 'shop', 'production');
+    assert.equal(unalias.code, 1, 'removing production would serve the newest, ungated version');
+    assert.match(unalias.stderr, /error\[BAD_INPUT\].*promotion gates/);
+    assert.deepEqual(
+      sapphireJson<{ aliases: Record<string, number> }>(dir, 'models', 'show', 'shop').aliases,
+      { production: 1 },
+      'production stays',
+    );
     const forced = sapphire(dir, 'promote', 'shop@2', '--force');
     assert.equal(forced.code, 1);
     assert.match(forced.stderr, /--force needs a --reason/);

@@ -178,6 +178,19 @@ describe('predict', () => {
     assert.deepEqual(routeGolden.actual, routeGolden.expected);
   });
 
+  test('a malformed URL is 400 BAD_INPUT in the JSON error body, with a hint', async () => {
+    const res = await intents.app.inject({
+      method: 'POST',
+      url: '/v1/models/%E0%A4%A/predict',
+      payload: { text: 'x' },
+    });
+    assert.equal(res.statusCode, 400);
+    const body = res.json();
+    assert.equal(body.error?.code, 'BAD_INPUT', `the house error body: ${res.body}`);
+    assert.match(body.error.message, /not a valid url/, 'the message says what is wrong');
+    assert.ok(body.error.details?.hint, 'a hint');
+  });
+
   test('override rules apply after the model, are marked, counted in metrics and flushed as hits', async () => {
     const rule = await classify.store.overrides.addOverride({
       tenant: 'default',

@@ -154,4 +154,37 @@ describe('sapphire serve', () => {
       project.store = store;
     }
   });
+
+  test('a SIGTERM while the models still load drains and exits 0 too', async () => {
+    await project.store.close();
+    const child = spawn(
+      process.execPath,
+      [join(REPO, 'bin', 'sapphire.js'), 'serve', '--port', '0', '--no-auth', '--log-level', 'silent'],
+      { cwd: project.dir, env: { ...process.env, SAPPHIRE_STORE: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      const lines = createInterface({ input: child.stdout });
+      lines.on('line', (line) => {
+        stdout += `${line}\n`;
+      });
+      // "Serving … at <url>" is printed once listening, before the production models are loaded.
+      await new Promise<void>((r, reject) => {
+        lines.once('line', () => r());
+        child.once('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
+      });
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, `serve drains and exits 0 (stderr: ${stderr})`);
+      assert.match(stderr, /Stopped\./, 'it stopped through the drain');
+      assert.doesNotMatch(stdout, /Ready\./, 'nothing announces readiness after the stop');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      project.store = await openStore({ projectDir: project.dir });
+    }
+  });
 });

@@ -271,6 +271,11 @@ export function registerRegistryCommands(program: Command): void {
     .option('--tenant <id>', TENANT_HELP)
     .action(async (name: string, alias: string, opts: TenantFlags, cmd: Command) => {
       const flags = cmd.optsWithGlobals<GlobalFlags>();
+      // Without production, `name` serves the newest version: an ungated, unrecorded promotion.
+      if (alias === PRODUCTION_ALIAS)
+        throw new SapphireError('BAD_INPUT', `${PRODUCTION_ALIAS} moves only through the promotion gates`, {
+          hint: `promote another version instead: \`sapphire promote ${name}@<version>\` (add --force --reason "…" to override failed gates)`,
+        });
       const tenant = cliTenant(opts.tenant);
       await withProject(flags, [], async (ctx) => {
         await ctx.store.registry.removeAlias(tenant, name, alias);

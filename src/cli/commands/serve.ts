@@ -101,6 +101,32 @@ export function registerServeCommand(program: Command): void {
         await project.store.close();
         throw error;
       }
+      // Installed before the models finish loading: a SIGTERM while they load still drains the requests in flight.
+      let stopping = false;
+      const stopped = new Promise<void>((resolveStop) => {
+        const stop = (signal: NodeJS.Signals) => {
+          if (stopping) {
+            note(`${signal} again: exiting without waiting for requests in flight`);
+            process.exit(1);
+          }
+          stopping = true;
+          if (!flags.json)
+            note(`${signal}: draining (requests in flight finish, the request log is flushed)…`);
+          void (async () => {
+            try {
+              await server.close();
+              await project.store.close();
+            } catch (error) {
+              note(`error while stopping: ${error instanceof Error ? error.message : String(error)}`);
+              process.exit(1);
+            }
+            if (!flags.json) note('Stopped.');
+            resolveStop();
+          })();
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+      });
       const url = urlOf(address);
       const auth = server.ctx.options.auth !== false;
       if (!flags.json) {
@@ -110,13 +136,16 @@ export function registerServeCommand(program: Command): void {
       }
 
       let failure: unknown = null;
-      try {
-        await server.ready;
-      } catch (error) {
-        failure = error;
-      }
+      await Promise.race([
+        server.ready.catch((error: unknown) => {
+          failure = error;
+        }),
+        stopped,
+      ]);
       const models = server.ctx.models.loaded();
-      if (flags.json) {
+      if (stopping) {
+        // Stopped before the models were ready: nothing to announce.
+      } else if (flags.json) {
         process.stdout.write(
           `${JSON.stringify({
             url,
@@ -145,31 +174,7 @@ export function registerServeCommand(program: Command): void {
         } else say('Ready. Stop with Ctrl+C (or SIGTERM): requests in flight finish first.');
       }
 
-      await new Promise<void>((resolveStop) => {
-        let stopping = false;
-        const stop = (signal: NodeJS.Signals) => {
-          if (stopping) {
-            note(`${signal} again: exiting without waiting for requests in flight`);
-            process.exit(1);
-          }
-          stopping = true;
-          if (!flags.json)
-            note(`${signal}: draining (requests in flight finish, the request log is flushed)…`);
-          void (async () => {
-            try {
-              await server.close();
-              await project.store.close();
-            } catch (error) {
-              note(`error while stopping: ${error instanceof Error ? error.message : String(error)}`);
-              process.exit(1);
-            }
-            if (!flags.json) note('Stopped.');
-            resolveStop();
-          })();
-        };
-        process.on('SIGTERM', stop);
-        process.on('SIGINT', stop);
-      });
+      await stopped;
       process.exit(0);
     });
 }

@@ -7,6 +7,7 @@ import type {
   OverrideTarget,
 } from '../../store/serving-store.ts';
 import type { RoutePlugin } from '../context.ts';
+import { overridesCacheOf } from '../overrides-cache.ts';
 import { validateOverride } from '../overrides-engine.ts';
 
 const overrideSchema = {
@@ -157,6 +158,8 @@ export const overrideRoutes: RoutePlugin = (app, ctx) => {
         });
       }
       const created = await store.overrides.addOverride(input);
+      // The very next predict request applies it (otherwise the cache picks it up within one poll interval).
+      await overridesCacheOf(ctx)?.invalidate(caller.tenant, name);
       return reply.code(201).send(created);
     },
   );
@@ -196,7 +199,9 @@ export const overrideRoutes: RoutePlugin = (app, ctx) => {
           { hint: 'nothing to do; add a new rule to bring it back' },
         );
       }
-      return store.overrides.removeOverride(caller.tenant, id, caller.actor);
+      const removed = await store.overrides.removeOverride(caller.tenant, id, caller.actor);
+      await overridesCacheOf(ctx)?.invalidate(caller.tenant, name);
+      return removed;
     },
   );
 };
