@@ -10,6 +10,8 @@ import './linear/index.ts';
 import './perceptron/index.ts';
 import './crf/index.ts';
 import './rules/index.ts';
+import './neural/taggers/index.ts';
+import './neural/classifiers/index.ts';
 import './mock/mock-model.ts';
 
 export * from './model.ts';
