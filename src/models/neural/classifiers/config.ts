@@ -1,6 +1,7 @@
 /** Config schemas of the neural text classifiers `embedding-bag.v1` and `text-cnn.v1` (strict: unknown keys fail). */
 import { z } from 'zod';
 import { parseModelConfig } from '../../features/parse-config.ts';
+import { optimisationShape } from '../training-config.ts';
 
 /** Where pretrained word vectors come from: exactly one of `path`, `json` or `wink`. */
 export const ClassifierVectorsSchema = z
@@ -34,27 +35,7 @@ const baseShape = {
   minWordCount: z.number().int().min(1).max(1000).default(1),
   /** Dropout before the output layer. */
   dropout: z.number().min(0).max(0.9).default(0.2),
-  epochs: z.number().int().min(1).max(10_000).default(10),
-  batchSize: z.number().int().min(1).max(4096).default(32),
-  /** Adam learning rate (peak rate with the linear schedule). */
-  learningRate: z.number().positive().max(10).default(0.01),
-  /** `constant`, or `linear`: warm-up for `warmupSteps`, then linear decay to `finalLearningRate`. */
-  schedule: z.enum(['constant', 'linear']).default('constant'),
-  warmupSteps: z.number().int().min(0).max(1_000_000).default(0),
-  finalLearningRate: z.number().min(0).max(10).default(0),
-  /** Clip gradients to this global L2 norm (0: no clipping). */
-  clipNorm: z.number().min(0).max(1e6).default(5),
-  /** With a dev set: stop after this many epochs without a better dev score (0: never stop early). */
-  patience: z.number().int().min(0).max(10_000).default(3),
-  /** Seed of initialisation, shuffling and dropout (`fit({ seed })` overrides it). */
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .default(1),
-  /** Training threads (data-parallel); results are deterministic for a seed and a thread count. */
-  threads: z.number().int().min(1).max(64).default(2),
+  ...optimisationShape({ epochs: 10, batchSize: 32, learningRate: 0.01, patience: 3 }),
   /** Multi-label: probability threshold of every label, and whether to tune one per label on dev. */
   multilabel: z
     .strictObject({

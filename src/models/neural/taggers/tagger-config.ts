@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { parseModelConfig } from '../../features/parse-config.ts';
 import { TAG_SCHEMES } from '../../features/tag-scheme.ts';
+import { optimisationShape } from '../training-config.ts';
 
 /** Where pretrained word vectors come from: exactly one of `path`, `json` or `wink`. */
 export const VectorsConfigSchema = z
@@ -50,27 +51,7 @@ const baseShape = {
   maxWordChars: z.number().int().min(1).max(100).default(20),
   /** Dropout on the encoder input and output. */
   dropout: z.number().min(0).max(0.9).default(0.5),
-  epochs: z.number().int().min(1).max(10_000).default(30),
-  batchSize: z.number().int().min(1).max(4096).default(16),
-  /** Adam learning rate (peak rate with the linear schedule). */
-  learningRate: z.number().positive().max(10).default(0.005),
-  /** `constant`, or `linear`: warm-up for `warmupSteps`, then linear decay to `finalLearningRate`. */
-  schedule: z.enum(['constant', 'linear']).default('constant'),
-  warmupSteps: z.number().int().min(0).max(1_000_000).default(0),
-  finalLearningRate: z.number().min(0).max(10).default(0),
-  /** Clip gradients to this global L2 norm (0: no clipping). */
-  clipNorm: z.number().min(0).max(1e6).default(5),
-  /** With a dev set: stop after this many epochs without a better dev entity F1 (0: never stop early). */
-  patience: z.number().int().min(0).max(10_000).default(5),
-  /** Seed of initialisation, shuffling and dropout (`fit({ seed })` overrides it). */
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .default(1),
-  /** Training threads (data-parallel); results are deterministic for a seed and a thread count. */
-  threads: z.number().int().min(1).max(64).default(2),
+  ...optimisationShape({ epochs: 30, batchSize: 16, learningRate: 0.005, patience: 5 }),
   /** Pretrained word vectors to initialise the word embeddings from. */
   vectors: VectorsConfigSchema.optional(),
 };
