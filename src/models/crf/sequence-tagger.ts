@@ -55,6 +55,23 @@ export function tokensOf(input: { text: string; tokens?: Token[] }): Token[] {
   return input.tokens ?? tokenize(input.text);
 }
 
+/** The tokens of a training example, checked to lie inside its text (DataError naming the example otherwise). */
+export function checkedTokens(ex: Example): Token[] {
+  const tokens = tokensOf(ex);
+  for (const [i, t] of tokens.entries()) {
+    if (!(t.start >= 0 && t.end >= t.start && t.end <= ex.text.length)) {
+      throw new DataError(
+        `token ${i} [${t.start}, ${t.end}) lies outside the text (length ${ex.text.length})`,
+        {
+          exampleId: ex.id,
+          hint: 'token offsets must be character offsets into the example text',
+        },
+      );
+    }
+  }
+  return tokens;
+}
+
 /** Exact-match entity F1 (conlleval semantics) between gold and predicted tag sequences. */
 export function entityF1(tagSet: TagSet, gold: readonly Int32Array[], pred: readonly Int32Array[]): number {
   let tp = 0;
@@ -116,7 +133,7 @@ export abstract class SequenceTagger<C extends TaggerConfigBase> implements Mode
     for (const ex of train) for (const s of ex.spans ?? []) types.add(s.label);
     this.tagSet = new TagSet([...types].sort(), this.cfg.scheme);
     this.resources = loadFeatureResources(this.cfg.features);
-    const trainTokens = train.map((ex) => this.checkedTokens(ex));
+    const trainTokens = train.map((ex) => checkedTokens(ex));
     this.extractor = new TokenFeatureExtractor(this.cfg.features, this.resources);
     this.extractor.fitIndex(trainTokens.map((toks) => toks.map((t) => t.text)));
     const compile = (examples: Example[], tokens: Token[][]): PreparedData => ({
@@ -127,25 +144,9 @@ export abstract class SequenceTagger<C extends TaggerConfigBase> implements Mode
     if (dev && dev.length > 0)
       out.dev = compile(
         dev,
-        dev.map((ex) => this.checkedTokens(ex)),
+        dev.map((ex) => checkedTokens(ex)),
       );
     return out;
-  }
-
-  private checkedTokens(ex: Example): Token[] {
-    const tokens = tokensOf(ex);
-    for (const [i, t] of tokens.entries()) {
-      if (!(t.start >= 0 && t.end >= t.start && t.end <= ex.text.length)) {
-        throw new DataError(
-          `token ${i} [${t.start}, ${t.end}) lies outside the text (length ${ex.text.length})`,
-          {
-            exampleId: ex.id,
-            hint: 'token offsets must be character offsets into the example text',
-          },
-        );
-      }
-    }
-    return tokens;
   }
 
   /** Installs trained weights, dropping state features whose weight is zero and unused attributes. */

@@ -15,7 +15,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { DataError, NotFittedError, SapphireError } from '../../../core/errors.ts';
 import { createRng, type Rng } from '../../../core/rng.ts';
 import type { Example, Token } from '../../../data/types.ts';
-import { entityF1, tokensOf } from '../../crf/sequence-tagger.ts';
+import { checkedTokens, entityF1, tokensOf } from '../../crf/sequence-tagger.ts';
 import { type TagSet, type TokenSpan, tagSetFromTags } from '../../features/tag-scheme.ts';
 import type {
   Explanation,
@@ -169,22 +169,6 @@ export class NeuralTagger implements Model {
     return enc;
   }
 
-  private checkedTokens(ex: Example): Token[] {
-    const tokens = tokensOf(ex);
-    for (const [i, t] of tokens.entries()) {
-      if (!(t.start >= 0 && t.end >= t.start && t.end <= ex.text.length)) {
-        throw new DataError(
-          `token ${i} [${t.start}, ${t.end}) lies outside the text (length ${ex.text.length})`,
-          {
-            exampleId: ex.id,
-            hint: 'token offsets must be character offsets into the example text',
-          },
-        );
-      }
-    }
-    return tokens;
-  }
-
   private async loadConfiguredVectors(vocab: Iterable<string>): Promise<WordVectors | undefined> {
     const v = this.cfg.vectors;
     if (!v) return undefined;
@@ -256,9 +240,9 @@ export class NeuralTagger implements Model {
     }
     const cfg = this.cfg;
     if (options.seed !== undefined) cfg.seed = options.seed;
-    const trainTokens = train.map((ex) => this.checkedTokens(ex));
+    const trainTokens = train.map((ex) => checkedTokens(ex));
     const devSet = dev && dev.length > 0 ? dev : undefined;
-    const devTokens = devSet?.map((ex) => this.checkedTokens(ex)) ?? [];
+    const devTokens = devSet?.map((ex) => checkedTokens(ex)) ?? [];
     const vectors = await this.buildVocabularies(trainTokens, devTokens);
     if (vectors && !this.wordDimGiven) cfg.wordDim = vectors.dim;
     const types = new Set<string>();
