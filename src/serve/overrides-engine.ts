@@ -3,6 +3,7 @@
  * prediction after the model, on every served request. Pure and fast: rules are compiled once (regexes built,
  * phrases lowercased, rules indexed by target and label) and applied without I/O.
  */
+import safeRegex from 'safe-regex2';
 import { SapphireError } from '../core/errors.ts';
 import type { TaskKind } from '../data/types.ts';
 import type { LabelScore, Prediction } from '../models/model.ts';
@@ -153,6 +154,14 @@ export function validateOverride(input: NewOverride, task?: TaskKind): void {
         'fix the regular expression (JavaScript syntax), or use an exact or phrase rule',
       );
     }
+    // Rules run synchronously on every request of every tenant: refuse patterns with nested or overlapping
+    // quantifiers, whose backtracking can take exponential time on some texts.
+    if (!safeRegex(input.pattern))
+      throw bad(
+        'pattern',
+        `the regex ${JSON.stringify(input.pattern)} may take exponential time on some texts (nested or repeated quantifiers, e.g. (a+)+)`,
+        'simplify it (no quantifier applied to a group that itself repeats), or use a phrase rule',
+      );
   }
   if (task === 'ner' && input.target !== 'entity')
     throw bad(

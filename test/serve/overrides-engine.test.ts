@@ -122,6 +122,7 @@ describe('validateOverride', () => {
     fails({ label: '' }, 'label');
     fails({ model: '' }, 'model');
     fails({ match: 'regex', pattern: '(unclosed' }, 'pattern');
+    fails({ match: 'regex', pattern: '^(a+)+$' }, 'pattern'); // exponential backtracking on "aaaa…b"
     fails({ match: 'regex', pattern: 'a', flags: 'g' }, 'flags');
     fails({ match: 'regex', pattern: 'a', flags: 'ii' }, 'flags');
     fails({ match: 'phrase', flags: 'i' }, 'flags');
