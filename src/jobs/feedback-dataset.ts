@@ -6,7 +6,7 @@ import { NotFoundError, type Problem, SapphireError } from '../core/errors.ts';
 import type { Example, Span, TaskKind } from '../data/types.ts';
 import { validateExamplesIndexed } from '../data/validate.ts';
 import { checkDatasetName } from '../store/ids.ts';
-import type { Feedback, FeedbackStatus } from '../store/serving-store.ts';
+import { DEFAULT_TENANT, type Feedback, type FeedbackStatus } from '../store/serving-store.ts';
 import type { DatasetVersion, Store } from '../store/store.ts';
 import { tokenize } from '../text/tokenizer.ts';
 
@@ -129,7 +129,7 @@ export interface ExportCorrectionsOptions {
   /** Registered model name whose feedback is exported. */
   model: string;
   task: TaskKind;
-  /** Dataset name (default `<model>-feedback`). */
+  /** Dataset name (default `<model>-feedback`, `<tenant>-<model>-feedback` for tenants other than `default`). */
   name?: string;
   /** Review status of the feedback to export (default `accepted`). */
   status?: FeedbackStatus;
@@ -148,7 +148,7 @@ export interface ExportCorrectionsResult {
 
 /**
  * Stores a model's feedback corrections (accepted ones by default) as a new version of the dataset
- * `<model>-feedback` (its parent: the newest earlier version). NOT_FOUND with a hint when there is nothing to
+ * `<model>-feedback` (prefixed with the tenant for tenants other than `default`, so tenants never share one; its parent: the newest earlier version). NOT_FOUND with a hint when there is nothing to
  * export; DATA_INVALID listing the problems when no correction can be used.
  *
  * @example
@@ -157,7 +157,7 @@ export interface ExportCorrectionsResult {
 export async function exportCorrections(options: ExportCorrectionsOptions): Promise<ExportCorrectionsResult> {
   const { store, tenant, model, task } = options;
   const status = options.status ?? 'accepted';
-  const name = options.name ?? `${model}-feedback`;
+  const name = options.name ?? `${tenant === DEFAULT_TENANT ? '' : `${tenant}-`}${model}-feedback`;
   checkDatasetName(name);
   const feedback = await store.feedback.listFeedback({ tenant, model, status, withCorrection: true });
   const withCorrection = feedback

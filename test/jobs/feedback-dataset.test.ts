@@ -186,6 +186,17 @@ describe('exportCorrections', () => {
       (err: unknown) => err instanceof SapphireError && err.code === 'NOT_FOUND',
       "another tenant's feedback is never exported",
     );
+    const acme = await store.feedback.addFeedback({
+      tenant: 'acme',
+      requestId: 'r9',
+      model: 'shop',
+      version: 1,
+      text: 'where is my card?',
+      correction: { labels: ['card_arrival'] },
+    });
+    await store.feedback.setFeedbackStatus('acme', [acme.id], 'accepted');
+    const acmeExport = await exportCorrections({ store, tenant: 'acme', model: 'shop', task: 'classify' });
+    assert.equal(acmeExport.version.name, 'acme-shop-feedback', "another tenant's export never shares a dataset");
   });
 
   it('says NOT_FOUND with a hint when there is nothing to export, DATA_INVALID when nothing is usable', async () => {

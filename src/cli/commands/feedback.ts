@@ -182,7 +182,10 @@ export function registerFeedbackCommands(program: Command): void {
     .command('export')
     .description("store a model's corrections as a new dataset version (for retraining)")
     .argument('<model>', 'registered model name')
-    .option('--name <dataset>', 'dataset name (default: <model>-feedback)')
+    .option(
+      '--name <dataset>',
+      'dataset name (default: <model>-feedback; <tenant>-<model>-feedback for other tenants)',
+    )
     .option('--status <status>', 'export feedback with this review status', 'accepted')
     .option('--tenant <id>', TENANT_HELP)
     .action(async (model: string, opts: { name?: string; status: string; tenant?: string }, cmd: Command) => {
