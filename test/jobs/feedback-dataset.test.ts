@@ -196,7 +196,11 @@ describe('exportCorrections', () => {
     });
     await store.feedback.setFeedbackStatus('acme', [acme.id], 'accepted');
     const acmeExport = await exportCorrections({ store, tenant: 'acme', model: 'shop', task: 'classify' });
-    assert.equal(acmeExport.version.name, 'acme-shop-feedback', "another tenant's export never shares a dataset");
+    assert.equal(
+      acmeExport.version.name,
+      'acme-shop-feedback',
+      "another tenant's export never shares a dataset",
+    );
   });
 
   it('says NOT_FOUND with a hint when there is nothing to export, DATA_INVALID when nothing is usable', async () => {
