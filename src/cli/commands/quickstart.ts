@@ -78,7 +78,9 @@ export function registerQuickstartCommand(program: Command): void {
         say(
           `  npx sapphire cv ${best.config} --folds 5          # mean ± std over folds; also sweep, curve, ladder`,
         );
-        say(`  npx sapphire models register ${model} --name ${dataset}   # then: promote ${dataset}@1, serve`);
+        say(
+          `  npx sapphire models register ${model} --name ${dataset}   # then: promote ${dataset}@1, serve`,
+        );
       }
       say('  npx sapphire runs ls                  # every run, with its config, metrics and artifacts');
       say('  npx sapphire next                     # what to do next, and why');
