@@ -58,6 +58,19 @@ export interface FeatureContribution {
   weight: number;
 }
 
+/**
+ * The `topK` contributions that push towards the target (positive weights), strongest first, ties by feature name.
+ *
+ * @example
+ * topContributions([{ feature: 'w:card', weight: 0.4 }, { feature: 'w:the', weight: -0.1 }], 5); // [{ feature: 'w:card', … }]
+ */
+export function topContributions(contributions: FeatureContribution[], topK: number): FeatureContribution[] {
+  return contributions
+    .filter((c) => c.weight > 0)
+    .sort((a, b) => b.weight - a.weight || a.feature.localeCompare(b.feature))
+    .slice(0, topK);
+}
+
 /** Why a model predicted what it did: top features per predicted label or entity. */
 export interface Explanation {
   target: string;

@@ -4,14 +4,15 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { NotFittedError, SapphireError } from '../../core/errors.ts';
 import type { Example } from '../../data/types.ts';
 import { tokenize } from '../../text/tokenizer.ts';
-import type {
-  Explanation,
-  FitOptions,
-  FitReport,
-  LabelScore,
-  Model,
-  ModelInput,
-  Prediction,
+import {
+  type Explanation,
+  type FitOptions,
+  type FitReport,
+  type LabelScore,
+  type Model,
+  type ModelInput,
+  type Prediction,
+  topContributions,
 } from '../model.ts';
 import { collectLabels } from './check-labels.ts';
 import { type LinearConfig, parseLinearConfig } from './config.ts';
@@ -199,13 +200,13 @@ export class LinearModel implements Model {
     const row = fitted.featurizer.transform(wordsOf(input));
     return targets.map((target) => {
       const k = fitted.labels.indexOf(target);
-      const contributions = Array.from(row.indices, (col, p) => ({
-        feature: fitted.featurizer.featureName(col),
-        weight: row.values[p]! * fitted.weights[col * K + k]!,
-      }))
-        .filter((c) => c.weight > 0)
-        .sort((a, b) => b.weight - a.weight || a.feature.localeCompare(b.feature))
-        .slice(0, topK);
+      const contributions = topContributions(
+        Array.from(row.indices, (col, p) => ({
+          feature: fitted.featurizer.featureName(col),
+          weight: row.values[p]! * fitted.weights[col * K + k]!,
+        })),
+        topK,
+      );
       return { target, contributions };
     });
   }

@@ -13,14 +13,15 @@ import type { Example } from '../../../data/types.ts';
 import { collectLabels } from '../../linear/check-labels.ts';
 import { readManifest, writeManifest } from '../../linear/saved-model.ts';
 import { tuneThresholds } from '../../linear/thresholds.ts';
-import type {
-  Explanation,
-  FitOptions,
-  FitReport,
-  LabelScore,
-  Model,
-  ModelInput,
-  Prediction,
+import {
+  type Explanation,
+  type FitOptions,
+  type FitReport,
+  type LabelScore,
+  type Model,
+  type ModelInput,
+  type Prediction,
+  topContributions,
 } from '../../model.ts';
 import { DataParallel } from '../engine/data-parallel.ts';
 import { Adam, clipGradNorm, constantSchedule, linearWarmupDecay } from '../engine/optim.ts';
@@ -297,11 +298,10 @@ export class NeuralClassifier implements Model {
     return targets.map((target) => {
       const k = fitted.labels.indexOf(target);
       const base = probs[k]!;
-      const contributions = types
-        .map((feature, i) => ({ feature, weight: base - probs[(i + 1) * K + k]! }))
-        .filter((c) => c.weight > 0)
-        .sort((a, b) => b.weight - a.weight || a.feature.localeCompare(b.feature))
-        .slice(0, topK);
+      const contributions = topContributions(
+        types.map((feature, i) => ({ feature, weight: base - probs[(i + 1) * K + k]! })),
+        topK,
+      );
       return { target, contributions };
     });
   }
