@@ -85,7 +85,7 @@ export async function importOnnxModel(options: ImportOnnxOptions): Promise<Impor
     path: source,
     ...(options.maxLength ? { maxLength: options.maxLength } : {}),
   });
-  const report = await model.fit([]);
+  await model.fit([]);
   const temp = join(dirname(out), `.${basename(out)}.importing-${process.pid}`);
   try {
     await rm(temp, { recursive: true, force: true });
@@ -100,9 +100,7 @@ export async function importOnnxModel(options: ImportOnnxOptions): Promise<Impor
     dir: out,
     architecture: HF_ONNX_V1,
     task,
-    labels: (report.info?.labelNames as string[]) ?? [],
-    outputs: files.labels,
-    maxLength: Number(report.info?.maxLength),
+    ...model.describe(),
     source,
   };
 }

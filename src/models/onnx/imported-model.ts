@@ -48,6 +48,12 @@ export abstract class ImportedModel implements Model {
   abstract fit(train: Example[], dev?: Example[], options?: FitOptions): Promise<FitReport>;
   abstract config(): Record<string, unknown>;
 
+  /** The loaded model's entity types (NER) or classes, its `id2label` outputs and its window length. */
+  describe(): { labels: string[]; outputs: string[]; maxLength: number } {
+    const runtime = this.require();
+    return { labels: [...runtime.labels], outputs: [...runtime.files.labels], maxLength: runtime.maxLength };
+  }
+
   /** Always throws: onnxruntime is asynchronous; use `predictAsync` (or `predictMany`). */
   predict(_inputs: ModelInput[]): Prediction[] {
     this.require();
