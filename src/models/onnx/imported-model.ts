@@ -63,7 +63,7 @@ export abstract class ImportedModel implements Model {
   }
 
   /** Predicts spans or classes through onnxruntime. */
-  predictAsync(inputs: ModelInput[]): Promise<Prediction[]> {
+  async predictAsync(inputs: ModelInput[]): Promise<Prediction[]> {
     return this.require().predict(inputs);
   }
 

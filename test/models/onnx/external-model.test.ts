@@ -5,15 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Example } from '../../../src/data/types.ts';
-import type { Model, ModelInput, Prediction, TrainProgress } from '../../../src/models/index.ts';
-import { createModel, loadModel } from '../../../src/models/index.ts';
+import type { TrainProgress } from '../../../src/models/index.ts';
+import { createModel, loadModel, predictMany } from '../../../src/models/index.ts';
 import { progressOfLine } from '../../../src/models/onnx/external-trainer.ts';
 import { tokenize } from '../../../src/text/tokenizer.ts';
 import { REPO } from '../../cli/helpers.ts';
 import { COUNTING_TRAINER } from '../../fixtures/onnx/tiny-hf-model.ts';
+import { runModelChecks } from '../model-checks.ts';
 
-const predict = (model: Model, inputs: ModelInput[]): Promise<Prediction[]> =>
-  (model as Model & { predictAsync(i: ModelInput[]): Promise<Prediction[]> }).predictAsync(inputs);
+const predict = predictMany;
 
 function ner(id: string, text: string, entities: [string, string][]): Example {
   const spans = entities.map(([phrase, label]) => {
@@ -53,6 +53,13 @@ before(async () => {
   root = await mkdtemp(join(tmpdir(), 'sapphire-external-test-'));
 });
 after(() => rm(root, { recursive: true, force: true }));
+
+describe('external.v1 conformance (NER, counting trainer)', () => {
+  runModelChecks('external.v1', () => external('ner'), {
+    train: NER_TRAIN,
+    probe: [...NER_TRAIN, ner('u', 'cheap tapas at Nobu', []), ner('e', '', [])],
+  });
+});
 
 describe('external.v1', () => {
   it('exports the data, streams the trainer’s output as progress and learns the training set (NER)', async () => {

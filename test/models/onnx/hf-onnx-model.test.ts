@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NotFittedError } from '../../../src/core/errors.ts';
-import type { Model, ModelInput, Prediction } from '../../../src/models/index.ts';
-import { createModel, loadModel } from '../../../src/models/index.ts';
+import type { Model, Prediction } from '../../../src/models/index.ts';
+import { createModel, loadModel, predictMany } from '../../../src/models/index.ts';
 import { handSetTable, writeTinyModel } from '../../fixtures/onnx/tiny-hf-model.ts';
 
 const WORDS = [
@@ -31,8 +31,7 @@ const SCORES = {
 };
 const TEXT = 'Book a table at  Nobu Downtown, cheap sushi unknown tonight';
 
-const predict = (model: Model, inputs: ModelInput[]): Promise<Prediction[]> =>
-  (model as Model & { predictAsync(i: ModelInput[]): Promise<Prediction[]> }).predictAsync(inputs);
+const predict = predictMany;
 const entities = (p: Prediction, text: string) =>
   (p.spans ?? []).map((s) => `${text.slice(s.start, s.end)}/${s.label}`);
 
