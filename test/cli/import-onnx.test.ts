@@ -147,8 +147,18 @@ describe('sapphire models import-onnx', () => {
       existsSync(join(dir, 'models', 'external', 'onnx', 'model.onnx')),
       'saved in the Hugging Face layout',
     );
-    const run = sapphireJson<{ status: string; kind: string }>(dir, 'runs', 'show', trained.run);
+    const { run } = sapphireJson<{ run: { status: string; config: { model: { command: string[] } } } }>(
+      dir,
+      'runs',
+      'show',
+      trained.run,
+    );
     assert.equal(run.status, 'finished');
+    assert.deepEqual(
+      run.config.model.command,
+      COUNTING_TRAINER,
+      'the run records the filled config with the command',
+    );
 
     const failing = sapphire(
       dir,

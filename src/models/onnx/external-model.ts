@@ -26,8 +26,8 @@ export const externalConfigSchema = z.strictObject({
   command: z.array(z.string().min(1)).min(1),
   /** Working directory of the command (default: the current one). */
   cwd: z.string().min(1).nullable().default(null),
-  /** Extra environment variables for the command. */
-  env: z.record(z.string(), z.string()).default({}),
+  /** Extra environment variables for the command (numbers and booleans are written as text). */
+  env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
   /** The command is killed (and training fails) after this many seconds. */
   timeoutSeconds: z.number().positive().default(3600),
 });
