@@ -91,6 +91,10 @@ describe('sapphire models import-onnx', () => {
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /hf-onnx\.v1 on tiny@/);
 
+    const analysis = sapphire(dir, 'analyze', 'models/tiny-ner', '--data', 'tiny:test');
+    assert.equal(analysis.code, 0, analysis.stderr);
+    assert.match(analysis.stdout, /Bug checks/i, 'error analysis runs on the imported model');
+
     const version = sapphireJson<{ version: number; architecture: string }>(
       dir,
       'models',
