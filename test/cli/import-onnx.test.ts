@@ -7,24 +7,9 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { COUNTING_TRAINER, handSetTable, writeTinyModel } from '../fixtures/onnx/tiny-hf-model.ts';
+import { COUNTING_TRAINER, writeRestaurantModel } from '../fixtures/onnx/tiny-hf-model.ts';
 import { REPO, sapphire, sapphireJson, tempDir } from './helpers.ts';
 
-const WORDS = [
-  'book',
-  'a',
-  'table',
-  'at',
-  'nobu',
-  'downtown',
-  'cheap',
-  'sushi',
-  'tonight',
-  'near',
-  'me',
-  'any',
-];
-const TAGS = ['O', 'B-Restaurant_Name', 'I-Restaurant_Name', 'B-Price', 'B-Cuisine'];
 const CONLL = [
   'book\tO\na\tO\ntable\tO\nat\tO\nNobu\tB-Restaurant_Name\nDowntown\tI-Restaurant_Name\ntonight\tO',
   'any\tO\ncheap\tB-Price\nsushi\tB-Cuisine\nnear\tO\nme\tO',
@@ -39,17 +24,7 @@ describe('sapphire models import-onnx', () => {
   before(async () => {
     dir = tempDir();
     exported = join(dir, 'exports', 'tiny-ner');
-    await writeTinyModel(exported, {
-      words: WORDS,
-      labels: TAGS,
-      task: 'token',
-      table: handSetTable(WORDS, TAGS, {
-        nobu: 'B-Restaurant_Name',
-        downtown: 'I-Restaurant_Name',
-        cheap: 'B-Price',
-        sushi: 'B-Cuisine',
-      }),
-    });
+    await writeRestaurantModel(exported);
     assert.equal(sapphire(dir, 'init', '--task', 'ner').code, 0, 'init');
     writeFileSync(join(dir, 'tiny.conll'), `${CONLL}\n`);
     sapphireJson(dir, 'data', 'import', 'tiny.conll', '--name', 'tiny', '--split', 'test');
@@ -108,12 +83,7 @@ describe('sapphire models import-onnx', () => {
 
   test('explains a malformed export with the file and field', async () => {
     const broken = join(dir, 'exports', 'broken');
-    await writeTinyModel(broken, {
-      words: WORDS,
-      labels: TAGS,
-      task: 'token',
-      table: handSetTable(WORDS, TAGS, {}),
-    });
+    await writeRestaurantModel(broken, {});
     writeFileSync(join(broken, 'config.json'), JSON.stringify({ id2label: { 0: 'O', 1: 'B-X' } }));
     const run = sapphire(dir, 'models', 'import-onnx', broken, '--task', 'ner');
     assert.equal(run.code, 1);

@@ -6,29 +6,14 @@ import { after, before, describe, it } from 'node:test';
 import { NotFittedError } from '../../../src/core/errors.ts';
 import type { Model, Prediction } from '../../../src/models/index.ts';
 import { createModel, loadModel, predictMany } from '../../../src/models/index.ts';
-import { handSetTable, writeTinyModel } from '../../fixtures/onnx/tiny-hf-model.ts';
+import {
+  handSetTable,
+  RESTAURANT_WORDS,
+  writeRestaurantModel,
+  writeTinyModel,
+} from '../../fixtures/onnx/tiny-hf-model.ts';
 
-const WORDS = [
-  'book',
-  'a',
-  'table',
-  'at',
-  'nobu',
-  'downtown',
-  'cheap',
-  'sushi',
-  'un',
-  '##known',
-  ',',
-  'tonight',
-];
-const TAGS = ['O', 'B-Restaurant_Name', 'I-Restaurant_Name', 'B-Price', 'B-Cuisine'];
-const SCORES = {
-  nobu: 'B-Restaurant_Name',
-  downtown: 'I-Restaurant_Name',
-  cheap: 'B-Price',
-  sushi: 'B-Cuisine',
-};
+const WORDS = RESTAURANT_WORDS;
 const TEXT = 'Book a table at  Nobu Downtown, cheap sushi unknown tonight';
 
 const predict = predictMany;
@@ -41,12 +26,7 @@ let clsDir: string;
 
 async function fixture(name: string, edit: (dir: string) => Promise<void>): Promise<string> {
   const dir = join(root, name);
-  await writeTinyModel(dir, {
-    words: WORDS,
-    labels: TAGS,
-    task: 'token',
-    table: handSetTable(WORDS, TAGS, SCORES),
-  });
+  await writeRestaurantModel(dir);
   await edit(dir);
   return dir;
 }
