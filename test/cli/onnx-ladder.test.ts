@@ -29,7 +29,7 @@ interface LadderRow {
 }
 
 describe('the ladder on MIT Restaurant with neural and ONNX rungs', { skip }, () => {
-  test('trains, imports and compares bilstm-crf.v1, external.v1 and hf-onnx.v1 in one table', () => {
+  test('trains, imports and compares bilstm-crf.v1, external.v1 and hf-onnx.v1 in one table', (t) => {
     const dir = tempDir();
     assert.equal(sapphire(dir, 'init', '--task', 'ner').code, 0, 'init');
     writeFileSync(join(dir, 'train.bio'), head(join(MIT, 'restauranttrain.bio'), 600));
@@ -95,6 +95,7 @@ ladder:
     );
     const score = (name: string) => ladder.rows.find((r) => r.name === name)!.summary[ladder.metric]!.mean;
     assert.equal(ladder.metric, 'test.span_f1_micro');
+    t.diagnostic(ladder.rows.map((r) => `${r.name} ${score(r.name).toFixed(4)}`).join(' · '));
     assert.ok(score('bilstm-crf') > 0, `the neural rung scores (${score('bilstm-crf')})`);
     assert.ok(
       Math.abs(score('imported-onnx') - score('external-onnx')) < 1e-9,
