@@ -22,7 +22,7 @@ import {
   windowInput,
 } from './alignment.ts';
 import { type HfModelFiles, maxLengthOf } from './hf-layout.ts';
-import { SubwordEncoder } from './subword-encoder.ts';
+import { SubwordEncoder, wordPosition } from './subword-encoder.ts';
 
 /** Runtime settings of an imported model. */
 export interface OnnxTransformerOptions {
@@ -158,7 +158,7 @@ export class OnnxTransformer {
   }
 
   private async probe(configFile: string, onnxFile: string): Promise<void> {
-    const ids = [...this.encoder.prefix, ...this.encoder.encodeWord('a', false), ...this.encoder.suffix];
+    const ids = [...this.encoder.prefix, ...this.encoder.encodeWord('a', 'first'), ...this.encoder.suffix];
     const { data, dims } = await this.run([ids]).catch((cause: Error) => {
       throw new DataError(`failed on a one-word probe: ${cause.message}`, {
         file: onnxFile,
@@ -234,9 +234,7 @@ export class OnnxTransformer {
     const n = this.tags.length;
     const plans = inputs.map((input) => {
       const words: Token[] = input.tokens ?? tokenize(input.text);
-      const pieces = words.map((w, i) =>
-        this.encoder.encodeWord(w.text, i > 0 && w.start > words[i - 1]!.end),
-      );
+      const pieces = words.map((w, i) => this.encoder.encodeWord(w.text, wordPosition(words, i)));
       const windows = planWindows(pieces, this.budget).map((window) => ({
         window,
         input: windowInput(pieces, window, this.encoder.prefix, this.encoder.suffix, this.budget),

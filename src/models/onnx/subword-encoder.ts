@@ -6,10 +6,20 @@
  *
  * @example
  * const enc = SubwordEncoder.fromJson(tokenizerJson, {}, 'tokenizer.json');
- * enc.encodeWord('unaffable', false); // [14477, 20961, 3468] ('una', '##ffa', '##ble')
+ * enc.encodeWord('unaffable', 'first'); // [14477, 20961, 3468] ('una', '##ffa', '##ble')
  */
 import { Tokenizer } from '@huggingface/tokenizers';
 import { DataError } from '../../core/errors.ts';
+import type { Token } from '../../data/types.ts';
+
+/** Where a word sits in its text: the first word, after whitespace, or glued to the previous word (`world` + `,`). */
+export type WordPosition = 'first' | 'spaced' | 'glued';
+
+/** The position of word `i` among `words` (tokens with character offsets). */
+export function wordPosition(words: readonly Token[], i: number): WordPosition {
+  if (i === 0) return 'first';
+  return words[i]!.start > words[i - 1]!.end ? 'spaced' : 'glued';
+}
 
 /** Tokenizer model types Sapphire can align to words. */
 export const SUPPORTED_TOKENIZER_MODELS = ['WordPiece', 'BPE', 'Unigram'] as const;
@@ -24,11 +34,14 @@ export class SubwordEncoder {
   readonly padId: number;
   /** Whether a word preceded by a space is encoded with that space (byte-level BPE, `Ġword`). */
   private readonly spaceMarksWords: boolean;
+  /** Metaspace (SentencePiece) tokenizers: a copy that does not prepend `▁`, for words glued to the previous one. */
+  private readonly glued: Tokenizer | null;
   private readonly cache = new Map<string, number[]>();
 
   private constructor(
     private readonly tokenizer: Tokenizer,
     json: Record<string, unknown>,
+    config: Record<string, unknown>,
     file: string,
   ) {
     const probe = 'a';
@@ -50,7 +63,11 @@ export class SubwordEncoder {
       typeof padding?.pad_id === 'number'
         ? padding.pad_id
         : (vocab.get('[PAD]') ?? vocab.get('<pad>') ?? vocab.get('<PAD>') ?? 0);
-    this.spaceMarksWords = JSON.stringify(json.pre_tokenizer ?? null).includes('"ByteLevel"');
+    const pre = JSON.stringify(json.pre_tokenizer ?? null);
+    this.spaceMarksWords = pre.includes('"ByteLevel"');
+    this.glued = pre.includes('"Metaspace"')
+      ? new Tokenizer({ ...json, pre_tokenizer: withoutPrefixSpace(json.pre_tokenizer) }, config)
+      : null;
   }
 
   /**
@@ -58,6 +75,10 @@ export class SubwordEncoder {
    * Refuses tokenizer models other than WordPiece, BPE and Unigram with the field that says so.
    */
   static fromJson(json: unknown, config: unknown, file: string): SubwordEncoder {
+    return SubwordEncoder.build(json, isRecord(config) ? config : {}, file);
+  }
+
+  private static build(json: unknown, config: Record<string, unknown>, file: string): SubwordEncoder {
     if (!isRecord(json)) throw new DataError('must hold a JSON object', { file });
     const model = json.model;
     if (!isRecord(model)) {
@@ -77,22 +98,28 @@ export class SubwordEncoder {
     }
     let tokenizer: Tokenizer;
     try {
-      tokenizer = new Tokenizer(json, isRecord(config) ? config : {});
+      tokenizer = new Tokenizer(json, config);
     } catch (cause) {
       throw new DataError(`could not be loaded as a tokenizer: ${String(cause)}`, {
         file,
         hint: 'check that the file was written by the Hugging Face tokenizers library',
       });
     }
-    return new SubwordEncoder(tokenizer, json, file);
+    return new SubwordEncoder(tokenizer, json, config, file);
   }
 
-  /** Sub-token ids of one word, without special tokens; `afterSpace` tells byte-level BPE the word follows a space. */
-  encodeWord(word: string, afterSpace: boolean): number[] {
-    const key = this.spaceMarksWords && afterSpace ? ` ${word}` : word;
+  /**
+   * Sub-token ids of one word, without special tokens, as the tokenizer would split it in running text: byte-level
+   * BPE encodes a word after a space as ` word` (`Ġword`), and SentencePiece (Metaspace) gives no `▁` to a word
+   * glued to the previous one (`world` + `,`).
+   */
+  encodeWord(word: string, position: WordPosition = 'spaced'): number[] {
+    const glue = position === 'glued' && this.glued !== null;
+    const text = this.spaceMarksWords && position === 'spaced' ? ` ${word}` : word;
+    const key = glue ? `\u0000${text}` : text;
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached;
-    const ids = this.tokenizer.encode(key, { add_special_tokens: false }).ids;
+    const ids = (glue ? this.glued! : this.tokenizer).encode(text, { add_special_tokens: false }).ids;
     if (this.cache.size > 50_000) this.cache.clear();
     this.cache.set(key, ids);
     return ids;
@@ -107,6 +134,19 @@ export class SubwordEncoder {
   encodeWhole(text: string): number[] {
     return this.tokenizer.encode(text).ids;
   }
+}
+
+/** A pre-tokenizer config with every Metaspace step set not to prepend `▁`. */
+function withoutPrefixSpace(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutPrefixSpace);
+  if (!isRecord(node)) return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = withoutPrefixSpace(v);
+  if (node.type === 'Metaspace') {
+    out.prepend_scheme = 'never';
+    out.add_prefix_space = false;
+  }
+  return out;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
