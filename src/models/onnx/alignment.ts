@@ -4,16 +4,21 @@
  * BIOES, BILOU or plain IO labels) are decoded into character spans with softmax confidences.
  *
  * @example
- * const windows = planWindows([[7592], [2088, 999]], 510); // [{ start: 0, end: 2 }]
+ * const windows = planWindows([[7592], [2088, 999]], 510); // [{ start: 0, end: 2, from: 0, to: 2 }]
  */
 import { parseTag, tagsToSpans } from '../../data/formats/tagging.ts';
 import type { Token } from '../../data/types.ts';
 import type { PredictedSpan } from '../model.ts';
 
-/** A run of words `[start, end)` encoded as one model input. */
+/**
+ * One model input over words: the words `[start, end)` it labels, encoded with the context words `[from, to)`
+ * around them (`from ≤ start`, `end ≤ to`) so that no labelled word sits at a window edge without context.
+ */
 export interface WordWindow {
   start: number;
   end: number;
+  from: number;
+  to: number;
 }
 
 /** How many sub-tokens a word contributes to a window (all of them, at most the whole budget). */
@@ -21,35 +26,62 @@ function cost(pieces: readonly number[], budget: number): number {
   return Math.min(pieces.length, budget);
 }
 
-/**
- * Packs words, in order, into as few windows as possible whose sub-tokens fit `budget` (the model's maximum
- * length minus its special tokens); a single word longer than the budget gets a window of its own and is cut.
- */
-export function planWindows(pieces: readonly (readonly number[])[], budget: number): WordWindow[] {
-  if (budget < 1) throw new RangeError(`window budget must be at least 1, got ${budget}`);
-  const windows: WordWindow[] = [];
+/** Packs words, in order, into runs whose sub-tokens fit `budget`; a word longer than the budget is a run of its own. */
+function pack(pieces: readonly (readonly number[])[], budget: number): { start: number; end: number }[] {
+  const runs: { start: number; end: number }[] = [];
   let start = 0;
   let used = 0;
   for (let i = 0; i < pieces.length; i++) {
     const c = cost(pieces[i]!, budget);
     if (used + c > budget && i > start) {
-      windows.push({ start, end: i });
+      runs.push({ start, end: i });
       start = i;
       used = 0;
     }
     used += c;
   }
-  if (pieces.length > start || windows.length === 0) windows.push({ start, end: pieces.length });
-  return windows;
+  if (pieces.length > start || runs.length === 0) runs.push({ start, end: pieces.length });
+  return runs;
 }
 
-/** One window's model input: its ids (with special tokens) and, per word, the position of its first sub-token (-1: none). */
+/**
+ * Plans the windows of a text within `budget` sub-tokens (the model's maximum length minus its special tokens):
+ * one window when everything fits; otherwise the words are labelled in runs of half the budget, each encoded
+ * with as many neighbouring words on both sides as fit (their predictions come from the window where they are
+ * labelled). A single word longer than the budget is cut (only its first sub-token is labelled).
+ */
+export function planWindows(pieces: readonly (readonly number[])[], budget: number): WordWindow[] {
+  if (budget < 1) throw new RangeError(`window budget must be at least 1, got ${budget}`);
+  const n = pieces.length;
+  const total = pieces.reduce((sum, p) => sum + cost(p, budget), 0);
+  if (total <= budget) return [{ start: 0, end: n, from: 0, to: n }];
+  return pack(pieces, Math.max(1, Math.floor(budget / 2))).map(({ start, end }) => {
+    let used = 0;
+    for (let w = start; w < end; w++) used += cost(pieces[w]!, budget);
+    let from = start;
+    let to = end;
+    for (let grew = true; grew; ) {
+      grew = false;
+      if (from > 0 && used + pieces[from - 1]!.length <= budget) {
+        used += pieces[--from]!.length;
+        grew = true;
+      }
+      if (to < n && used + pieces[to]!.length <= budget) {
+        used += pieces[to++]!.length;
+        grew = true;
+      }
+    }
+    return { start, end, from, to };
+  });
+}
+
+/** One window's model input: its ids (with special tokens) and, per labelled word, the position of its first sub-token (-1: none). */
 export interface WindowInput {
   ids: number[];
   firstPiece: number[];
 }
 
-/** Builds the ids of one window: `prefix` + every word's sub-tokens (cut to the budget) + `suffix`. */
+/** Builds the ids of one window: `prefix` + the sub-tokens of words `[from, to)` (cut to the budget) + `suffix`. */
 export function windowInput(
   pieces: readonly (readonly number[])[],
   window: WordWindow,
@@ -59,9 +91,9 @@ export function windowInput(
 ): WindowInput {
   const ids = [...prefix];
   const firstPiece: number[] = [];
-  for (let w = window.start; w < window.end; w++) {
+  for (let w = window.from; w < window.to; w++) {
     const own = pieces[w]!.slice(0, cost(pieces[w]!, budget - (ids.length - prefix.length)));
-    firstPiece.push(own.length > 0 ? ids.length : -1);
+    if (w >= window.start && w < window.end) firstPiece.push(own.length > 0 ? ids.length : -1);
     ids.push(...own);
   }
   ids.push(...suffix);

@@ -21,7 +21,8 @@ describe('planWindows + windowInput', () => {
           const windows = planWindows(pieces, budget);
           let next = 0;
           for (const w of windows) {
-            assert.equal(w.start, next, 'windows are contiguous');
+            assert.equal(w.start, next, 'labelled runs are contiguous');
+            assert.ok(w.from <= w.start && w.end <= w.to, 'context surrounds the labelled words');
             next = w.end;
             const input = windowInput(pieces, w, [101], [102], budget);
             assert.ok(
@@ -41,16 +42,32 @@ describe('planWindows + windowInput', () => {
     );
   });
 
-  it('cuts a word longer than the budget to a window of its own', () => {
-    assert.deepEqual(planWindows([[1], [2, 3, 4, 5], [6]], 3), [
-      { start: 0, end: 1 },
-      { start: 1, end: 2 },
-      { start: 2, end: 3 },
-    ]);
+  it('labels runs of half the budget with context on both sides, and cuts a word longer than the budget', () => {
+    const pieces = [[1], [2], [3], [4], [5], [6]];
     assert.deepEqual(
-      windowInput([[1], [2, 3, 4, 5], [6]], { start: 1, end: 2 }, [0], [9], 3).ids,
-      [0, 2, 3, 4, 9],
+      planWindows(pieces, 6),
+      [{ start: 0, end: 6, from: 0, to: 6 }],
+      'one window when it fits',
     );
+    assert.deepEqual(planWindows(pieces, 4), [
+      { start: 0, end: 2, from: 0, to: 4 },
+      { start: 2, end: 4, from: 1, to: 5 },
+      { start: 4, end: 6, from: 2, to: 6 },
+    ]);
+    const middle = windowInput(pieces, { start: 2, end: 4, from: 1, to: 5 }, [0], [9], 4);
+    assert.deepEqual(
+      middle,
+      { ids: [0, 2, 3, 4, 5, 9], firstPiece: [2, 3] },
+      'context words are encoded, not labelled',
+    );
+    const long = [[1], [2, 3, 4, 5], [6]];
+    assert.deepEqual(planWindows(long, 3), [
+      { start: 0, end: 1, from: 0, to: 1 },
+      { start: 1, end: 2, from: 1, to: 2 },
+      { start: 2, end: 3, from: 2, to: 3 },
+    ]);
+    const cut = windowInput(long, { start: 1, end: 2, from: 1, to: 2 }, [0], [9], 3);
+    assert.deepEqual(cut.ids, [0, 2, 3, 4, 9], 'the long word is cut to the budget');
   });
 });
 
