@@ -107,8 +107,11 @@ export async function exportTrainingData(dir: string, data: ExternalTrainingData
   return manifest;
 }
 
-/** Reads one output line as progress: a JSON object with `epoch` (and `epochs`, `loss`, `devScore`) or free text. */
-export function progressOfLine(line: string, lastEpoch: number): TrainProgress {
+/**
+ * Reads one output line as progress: a JSON object with `epoch` (and `epochs`, `loss`, `devScore`), or free text
+ * shown as a message at the last epoch seen.
+ */
+export function progressOfLine(line: string, last: { epoch: number; epochs: number }): TrainProgress {
   if (line.startsWith('{')) {
     try {
       const v = JSON.parse(line) as Record<string, unknown>;
@@ -126,7 +129,7 @@ export function progressOfLine(line: string, lastEpoch: number): TrainProgress {
       // not JSON: free text
     }
   }
-  return { epoch: lastEpoch, epochs: Math.max(lastEpoch, 1), message: line };
+  return { epoch: last.epoch, epochs: Math.max(last.epochs, last.epoch, 1), message: line };
 }
 
 /** Replaces `{name}` placeholders in an argument. */
@@ -159,14 +162,14 @@ function runCommand(
       detached: process.platform !== 'win32',
     });
     const tail: string[] = [];
-    let epoch = 0;
+    let last = { epoch: 0, epochs: 1 };
     let killedFor: string | null = null;
     const onLine = (line: string) => {
       if (line.trim() === '') return;
       tail.push(line);
       if (tail.length > 20) tail.shift();
-      const event = progressOfLine(line, epoch);
-      epoch = event.epoch;
+      const event = progressOfLine(line, last);
+      last = { epoch: event.epoch, epochs: event.epochs };
       data.onProgress?.(event);
     };
     for (const stream of [child.stdout, child.stderr]) {

@@ -137,13 +137,20 @@ describe('external.v1', () => {
   });
 
   it('reads JSON progress lines and free text', () => {
-    assert.deepEqual(progressOfLine('{"epoch": 2, "epochs": 5, "loss": 0.5, "dev_score": 0.7}', 1), {
+    assert.deepEqual(
+      progressOfLine('{"epoch": 2, "epochs": 5, "loss": 0.5, "dev_score": 0.7}', { epoch: 1, epochs: 5 }),
+      {
+        epoch: 2,
+        epochs: 5,
+        loss: 0.5,
+        devScore: 0.7,
+        message: undefined,
+      },
+    );
+    assert.deepEqual(progressOfLine('step 10/100', { epoch: 2, epochs: 5 }), {
       epoch: 2,
       epochs: 5,
-      loss: 0.5,
-      devScore: 0.7,
-      message: undefined,
+      message: 'step 10/100',
     });
-    assert.deepEqual(progressOfLine('step 10/100', 2), { epoch: 2, epochs: 2, message: 'step 10/100' });
   });
 });
