@@ -5,20 +5,11 @@ import { describe, it } from 'node:test';
 import { SubwordEncoder, wordPosition } from '../../../src/models/onnx/subword-encoder.ts';
 import { tokenize } from '../../../src/text/tokenizer.ts';
 import { SHARED } from '../../cli/helpers.ts';
-import { bertTokenizerJson } from '../../fixtures/onnx/tiny-hf-model.ts';
+import { addedToken, bertTokenizerJson } from '../../fixtures/onnx/tiny-hf-model.ts';
 
 const MINILM = join(SHARED, 'vectors', 'minilm-tokenizer');
 
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz'.split('');
-const special = (content: string, id: number) => ({
-  id,
-  content,
-  single_word: false,
-  lstrip: false,
-  rstrip: false,
-  normalized: false,
-  special: true,
-});
 
 /** A RoBERTa-style byte-level BPE tokenizer.json with a few merges. */
 function byteLevelBpe(): Record<string, unknown> {
@@ -42,7 +33,7 @@ function byteLevelBpe(): Record<string, unknown> {
     if (!(t in vocab)) vocab[t] = Object.keys(vocab).length;
   return {
     version: '1.0',
-    added_tokens: ['<s>', '<pad>', '</s>', '<unk>'].map(special),
+    added_tokens: ['<s>', '<pad>', '</s>', '<unk>'].map(addedToken),
     normalizer: null,
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
     post_processor: {
@@ -71,7 +62,7 @@ function byteLevelBpe(): Record<string, unknown> {
 function metaspaceUnigram(): Record<string, unknown> {
   return {
     version: '1.0',
-    added_tokens: ['<pad>', '</s>', '<unk>'].map(special),
+    added_tokens: ['<pad>', '</s>', '<unk>'].map(addedToken),
     normalizer: null,
     pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
     post_processor: {
