@@ -160,7 +160,7 @@ describe('web UI in chromium', { skip: CHROMIUM ? false : 'no chromium (apt-get 
       ['', 'overview'],
       ['datasets', 'datasets'],
       ['runs', 'runs'],
-      ['analysis', 'analysis'],
+      [`analysis?run=${runs[0]}`, 'analysis'],
       ['try', 'try'],
       ['monitoring', 'monitoring'],
       ['annotate', 'annotate'],
@@ -196,7 +196,7 @@ describe('web UI in chromium', { skip: CHROMIUM ? false : 'no chromium (apt-get 
       .replace('request ', '')
       .trim();
     await page.getByRole('button', { name: 'Thumbs down' }).click();
-    await page.waitForSelector('text=recorded 👎');
+    await page.waitForSelector('text=recorded (thumbs down)');
     await shot(page, 'try-answer');
     const listed = (await (await fetch(`${base}/v1/feedback?limit=10`)).json()) as {
       feedback: { requestId: string; rating: string }[];

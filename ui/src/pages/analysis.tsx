@@ -242,6 +242,9 @@ function Analysis({ run, data }: { run: string; data: string }) {
                   </select>
                 </label>
               </fieldset>
+              {shown.length === 0 ? (
+                <p class="muted">No errors{a.errors.length ? ' with these filters' : ''}.</p>
+              ) : null}
               <Table
                 rows={shown.slice(0, 300)}
                 rowKey={(e) => `${e.exampleId}-${e.kind}-${e.span?.start ?? ''}-${e.gold}-${e.predicted}`}
@@ -253,7 +256,7 @@ function Analysis({ run, data }: { run: string; data: string }) {
                     value: (e) => e.confidence,
                     render: (e) =>
                       e.confidence !== null && e.confidence >= 0.9 ? (
-                        <strong title="howler">{percent(e.confidence)} 🔥</strong>
+                        <strong title="howler">{percent(e.confidence)} ‼</strong>
                       ) : (
                         percent(e.confidence)
                       ),

@@ -267,7 +267,7 @@ function Labeller({
         ) : (
           <p class="muted">
             {q.items.length === 0
-              ? 'Nothing left to label in this dataset. 🎉'
+              ? 'Nothing left to label in this dataset.'
               : 'End of this batch: save, then load the next one.'}
           </p>
         )}

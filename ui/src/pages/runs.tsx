@@ -181,7 +181,16 @@ interface Comparison {
   histories: Record<string, MetricPoint[]>;
 }
 
-const show = (v: unknown): string => (v === undefined ? '–' : typeof v === 'string' ? v : JSON.stringify(v));
+const show = (v: unknown): string =>
+  v === undefined || v === null ? '–' : typeof v === 'string' ? v : JSON.stringify(v);
+
+/** Metrics where a smaller number is better (times, losses, calibration error, Hamming loss). */
+const lowerIsBetter = (key: string): boolean => /seconds|loss|ece|hamming/.test(key);
+
+function deltaClass(key: string, delta: number): string {
+  if (delta === 0) return '';
+  return delta > 0 !== lowerIsBetter(key) ? 'up' : 'down';
+}
 
 function Compare({ ids, onBack }: { ids: string; onBack: () => void }) {
   const state = useApi<Comparison>(`/v1/runs/compare${query({ ids })}`);
@@ -229,7 +238,7 @@ function CompareView({ c }: { c: Comparison }) {
                     <td key={runs[i]!.id} class="num">
                       {score(v)}
                       {i > 0 && m.deltas[i] !== null ? (
-                        <span class={`delta ${m.deltas[i]! > 0 ? 'up' : m.deltas[i]! < 0 ? 'down' : ''}`}>
+                        <span class={`delta ${deltaClass(m.key, m.deltas[i]!)}`}>
                           {' '}
                           ({signed(m.deltas[i])})
                         </span>
@@ -264,7 +273,7 @@ function CompareView({ c }: { c: Comparison }) {
           </table>
         </div>
       </Card>
-      <Card title={`Config differences (${c.comparison.sameConfigKeys} keys equal)`}>
+      <Card title={`Config differences (${c.comparison.sameConfigKeys} keys equal)`} wide>
         {c.comparison.config.length === 0 ? (
           <p class="muted">Same config.</p>
         ) : (

@@ -178,17 +178,17 @@ function AnswerView({ answer, input, labels }: { answer: Answer; input: string; 
         <legend class="sr-only">Feedback</legend>
         <button
           type="button"
-          onClick={() => send({ rating: 'up' }, 'Thanks — recorded 👍')}
+          onClick={() => send({ rating: 'up' }, 'Thanks — recorded (thumbs up)')}
           aria-label="Thumbs up"
         >
-          👍 Right
+          ▲ Right
         </button>
         <button
           type="button"
-          onClick={() => send({ rating: 'down' }, 'Thanks — recorded 👎')}
+          onClick={() => send({ rating: 'down' }, 'Thanks — recorded (thumbs down)')}
           aria-label="Thumbs down"
         >
-          👎 Wrong
+          ▼ Wrong
         </button>
         <button type="button" class="secondary" onClick={() => setCorrecting(!correcting)}>
           Correct it…
