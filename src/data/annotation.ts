@@ -215,8 +215,9 @@ export interface SaveAnnotationsInput {
 }
 
 /**
- * Writes annotations into a copy of the base version's examples and stores it as a new version of the dataset
- * (operation `annotate` with the annotator and their answers, so agreement can be computed later). The base must
+ * Writes annotations into a copy of the base version's examples (the answer, and under `meta.annotations` every
+ * annotator's answer) and stores it as a new version of the dataset (operation `annotate` with the annotator and
+ * their answers, so agreement can be computed later). The base must
  * be the newest version: a save on an outdated version is a CONFLICT, so nobody's labels are lost.
  */
 export async function saveAnnotations(
@@ -249,7 +250,12 @@ export async function saveAnnotations(
   const updated = examples.map((e) => {
     const a = answers.get(e.id);
     if (!a) return e;
-    return input.task === 'ner' ? { ...e, spans: a.spans! } : { ...e, labels: a.labels! };
+    // Each annotator's answer also stays on the example, so a save that confirms the stored labels still makes a
+    // new version (content-addressed versions would otherwise dedupe it and lose who labelled what).
+    const previous = (e.meta.annotations ?? {}) as Record<string, unknown>;
+    const answer = input.task === 'ner' ? { spans: a.spans! } : { labels: a.labels! };
+    const meta = { ...e.meta, annotations: { ...previous, [input.annotator]: answer } };
+    return { ...e, ...answer, meta };
   });
   return store.putDatasetVersion({
     name: base.name,

@@ -204,15 +204,31 @@ describe('web UI routes', () => {
       annotations: answer(['refund', 'track', 'refund']),
     });
     assert.equal(bob.status, 200);
+    assert.equal(bob.body.created, true);
+    // Confirming the stored label still records the annotator (a new version, not a deduplicated one).
+    const stored = (await project.store.loadExamples(bob.body.version.id)).find((e) => e.id === picked[0])!;
+    const confirm = await call(server.app, 'POST', '/v1/annotate/requests', admin, {
+      base: bob.body.version.id,
+      annotator: 'cy',
+      annotations: [{ id: picked[0], labels: stored.labels }],
+    });
+    assert.equal(confirm.body.created, true, 'a confirming save is a new version');
+    assert.deepEqual(
+      Object.keys(
+        (await project.store.loadExamples(confirm.body.version.id)).find((e) => e.id === picked[0])!.meta
+          .annotations as object,
+      ),
+      ['ann', 'bob', 'cy'],
+    );
     const agreement = await call(server.app, 'GET', '/v1/annotate/requests/agreement', admin);
-    assert.equal(agreement.body.pairs.length, 1);
+    assert.equal(agreement.body.pairs.length, 3, 'ann × bob, ann × cy, bob × cy');
     const pair = agreement.body.pairs[0];
     assert.deepEqual([pair.a, pair.b, pair.items], ['ann', 'bob', 3]);
     assert.ok(Math.abs(pair.observed - 2 / 3) < 1e-9, `observed ${pair.observed}`);
     // ann: refund, track, cancel; bob: refund, track, refund → po 2/3, pe (1·2 + 1·1 + 1·0)/9 = 1/3 → κ 0.5.
     assert.ok(Math.abs(pair.kappa - 0.5) < 1e-9, `kappa ${pair.kappa}`);
     const newest = await call(server.app, 'GET', '/v1/datasets/requests', admin);
-    assert.equal(newest.body.lineage.length, 3, 'import → ann → bob');
+    assert.equal(newest.body.lineage.length, 4, 'import → ann → bob → cy');
   });
 
   test('monitor series: latency percentiles, traffic, thumbs and errors per model version', async () => {

@@ -206,6 +206,16 @@ describe('web UI in chromium', { skip: CHROMIUM ? false : 'no chromium (apt-get 
       `feedback for ${requestId}: ${JSON.stringify(listed.feedback)}`,
     );
     await page.close();
+    // The traffic and the rating show on the monitoring page's charts.
+    await server.ctx.log.flush();
+    const monitoring = await open('monitoring');
+    await monitoring.waitForSelector('.chart canvas');
+    assert.ok(
+      (await monitoring.locator('.chart canvas').count()) >= 5,
+      'traffic, latency, errors, thumbs, overrides',
+    );
+    await shot(monitoring, 'monitoring-traffic');
+    await monitoring.close();
     assert.deepEqual(problems, []);
   });
 
