@@ -220,12 +220,18 @@ export function LineChart({
   series,
   time = false,
   height = 220,
+  xRange,
+  yRange,
 }: {
   title: string;
   x: number[];
   series: { label: string; values: (number | null)[] }[];
   time?: boolean;
   height?: number;
+  /** Fixed x range (e.g. the monitoring window), else from the data. */
+  xRange?: [number, number];
+  /** Fixed y range (e.g. 0..1 for rates), else from the data. */
+  yRange?: [number, number];
 }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
@@ -236,7 +242,10 @@ export function LineChart({
       {
         width,
         height,
-        scales: { x: { time } },
+        scales: {
+          x: xRange ? { time, range: () => xRange } : { time },
+          y: yRange ? { range: () => yRange } : {},
+        },
         series: [
           {},
           ...series.map((s, i) => ({
@@ -259,7 +268,7 @@ export function LineChart({
       removeEventListener('resize', resize);
       plot.destroy();
     };
-  }, [x, series, time, height]);
+  }, [x, series, time, height, xRange, yRange]);
   return (
     <figure class="chart">
       <figcaption>{title}</figcaption>

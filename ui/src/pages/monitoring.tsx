@@ -50,6 +50,10 @@ function seriesOf(points: SeriesPoint[], pick: (p: SeriesPoint) => number | null
 function Charts({ s }: { s: MonitorSeries }) {
   if (s.points.length === 0 && s.daily.length === 0)
     return <p class="muted">No traffic in this window yet.</p>;
+  const step = s.bucket === 'hour' ? 3600 : 86_400;
+  const now = Math.ceil(Date.now() / 1000 / step) * step;
+  const span: [number, number] = [Date.parse(s.since) / 1000, now];
+  const rate: [number, number] = [0, 1];
   const traffic = seriesOf(s.points, (p) => p.logged);
   const p50 = seriesOf(s.points, (p) => p.p50);
   const p99 = seriesOf(s.points, (p) => p.p99);
@@ -69,22 +73,22 @@ function Charts({ s }: { s: MonitorSeries }) {
   return (
     <div class="grid">
       <Card title={`Traffic (logged texts per ${s.bucket})`}>
-        <LineChart title="logged texts" time {...traffic} />
+        <LineChart title="logged texts" time xRange={span} {...traffic} />
       </Card>
       <Card title="Latency p50 (ms)">
-        <LineChart title="latency p50 ms" time {...p50} />
+        <LineChart title="latency p50 ms" time xRange={span} {...p50} />
       </Card>
       <Card title="Latency p99 (ms)">
-        <LineChart title="latency p99 ms" time {...p99} />
+        <LineChart title="latency p99 ms" time xRange={span} {...p99} />
       </Card>
       <Card title="Error rate (per day)">
-        <LineChart title="error rate" time {...errorRate} />
+        <LineChart title="error rate" time xRange={span} yRange={rate} {...errorRate} />
       </Card>
       <Card title="Thumbs-up rate">
-        <LineChart title="thumbs-up rate" time {...thumbs} />
+        <LineChart title="thumbs-up rate" time xRange={span} yRange={rate} {...thumbs} />
       </Card>
       <Card title={`Override hits per ${s.bucket}`}>
-        <LineChart title="overridden texts" time {...overrides} />
+        <LineChart title="overridden texts" time xRange={span} {...overrides} />
       </Card>
       <Card title="Per day (exact counts)" wide>
         <Table
