@@ -250,6 +250,11 @@ function Labeller({
                 </fieldset>
               </>
             )}
+            <p class="muted small-text">
+              {q.task === 'ner'
+                ? 'Select words with the mouse, or click the text and use ←/→ (Shift extends), then press a label number; Delete removes; Enter accepts.'
+                : 'Press a label number (or click it); Enter accepts.'}
+            </p>
             <div class="row">
               <button type="button" onClick={accept}>
                 Accept &amp; next <kbd>Enter</kbd>
