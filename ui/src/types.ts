@@ -1,10 +1,10 @@
-/** The shapes of the API answers the pages read (a subset of the library's types). */
+/** The shapes of the API answers the pages read: the library's own types where the API answers them as they are. */
 
-export interface Span {
-  start: number;
-  end: number;
-  label: string;
-}
+export type { BrowsedError } from '../../src/analysis/error-list.ts';
+export type { Annotation, AnnotationQueue, PairAgreement, QueueItem } from '../../src/data/annotation.ts';
+export type { Span } from '../../src/data/types.ts';
+export type { DailyUsage, MonitorSeries, SeriesPoint } from '../../src/monitor/time-series.ts';
+export type { DatasetVersion, MetricPoint, Run } from '../../src/store/store.ts';
 
 export interface ProjectView {
   card: {
@@ -40,73 +40,6 @@ export interface ProjectView {
       score: number;
     } | null;
   };
-}
-
-export interface DatasetVersion {
-  id: string;
-  name: string;
-  parentId: string | null;
-  operation: { kind: string; params: Record<string, unknown> };
-  exampleCount: number;
-  splitCounts: Record<string, number>;
-  createdAt: string;
-}
-
-export interface Run {
-  id: string;
-  kind: string;
-  name: string | null;
-  status: string;
-  config: Record<string, unknown>;
-  datasetVersions: string[];
-  seed: number | null;
-  metrics: Record<string, number>;
-  tags: string[];
-  startedAt: string;
-  endedAt: string | null;
-  parentId: string | null;
-}
-
-export interface MetricPoint {
-  key: string;
-  step: number;
-  value: number;
-}
-
-export interface SeriesPoint {
-  model: string;
-  version: number;
-  t: string;
-  logged: number;
-  p50: number | null;
-  p99: number | null;
-  overridden: number;
-  up: number;
-  down: number;
-  thumbsUpRate: number | null;
-}
-
-export interface DailyUsage {
-  model: string;
-  version: number;
-  day: string;
-  requests: number;
-  items: number;
-  overridden: number;
-  errors: number;
-  up: number;
-  down: number;
-  corrections: number;
-  thumbsUpRate: number | null;
-  errorRate: number | null;
-}
-
-export interface MonitorSeries {
-  tenant: string;
-  bucket: 'hour' | 'day';
-  since: string;
-  points: SeriesPoint[];
-  daily: DailyUsage[];
 }
 
 export interface RegisteredModel {

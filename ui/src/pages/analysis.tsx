@@ -3,18 +3,7 @@ import { api, query } from '../api.ts';
 import { Bars, Card, ErrorBox, Heatmap, Status, Table } from '../components.tsx';
 import { percent, score, signed } from '../format.ts';
 import { useApi, useQuery } from '../hooks.ts';
-import type { Run } from '../types.ts';
-
-interface BrowsedError {
-  exampleId: string;
-  text: string;
-  kind: string;
-  gold: string;
-  predicted: string;
-  confidence: number | null;
-  span: { start: number; end: number } | null;
-  slices: string[];
-}
+import type { BrowsedError, Run } from '../types.ts';
 
 interface AnalysisView {
   run: string;

@@ -4,32 +4,14 @@ import { Card, ErrorBox, Status } from '../components.tsx';
 import { percent, score } from '../format.ts';
 import { useApi, useQuery } from '../hooks.ts';
 import { SpanEditor } from '../span-editor.tsx';
-import type { DatasetVersion, RegisteredModel, Span } from '../types.ts';
-
-interface QueueItem {
-  id: string;
-  text: string;
-  split: string | null;
-  uncertainty: number | null;
-  pre: { labels?: string[]; spans?: (Span & { score: number })[] } | null;
-  current: { labels?: string[]; spans?: Span[] };
-}
-
-interface Queue {
-  version: string;
-  task: 'ner' | 'classify' | 'multilabel';
-  labels: string[];
-  annotator: string;
-  total: number;
-  done: number;
-  items: QueueItem[];
-}
-
-interface Answer {
-  id: string;
-  labels?: string[];
-  spans?: Span[];
-}
+import type {
+  Annotation as Answer,
+  DatasetVersion,
+  PairAgreement,
+  AnnotationQueue as Queue,
+  QueueItem,
+  RegisteredModel,
+} from '../types.ts';
 
 const ANNOTATOR_KEY = 'sapphire.annotator';
 
@@ -288,16 +270,7 @@ function Labeller({
 }
 
 function Agreement({ dataset }: { dataset: string }) {
-  const state = useApi<{
-    pairs: {
-      a: string;
-      b: string;
-      items: number;
-      observed: number | null;
-      kappa: number | null;
-      spanF1: number | null;
-    }[];
-  }>(`/v1/annotate/${encodeURIComponent(dataset)}/agreement`);
+  const state = useApi<{ pairs: PairAgreement[] }>(`/v1/annotate/${encodeURIComponent(dataset)}/agreement`);
   return (
     <Card title="Agreement between annotators" wide>
       <Status state={state}>
