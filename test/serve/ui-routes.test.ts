@@ -1,5 +1,7 @@
 /** The JSON routes of the web UI, in-process: coach, datasets, runs/compare, analysis, annotate, monitor series, /ui. */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   call,
@@ -150,6 +152,22 @@ describe('web UI routes', () => {
     assert.match(test_.body.data, /:test$/);
     const tests = await call(server.app, 'GET', `/v1/runs/${good}/tests`, admin);
     assert.deepEqual(tests.body, { run: null, report: null }, 'never tested');
+  });
+
+  test("earmarks: run them on a run's model through the API and read the newest report back", async () => {
+    writeFileSync(
+      join(project.dir, 'earmarks.jsonl'),
+      `${JSON.stringify({ id: 'r', text: 'please refund my order 7', expect: { class: 'refund' } })}\n${JSON.stringify({ id: 'c', text: 'cancel my plan 3', expect: { class: 'refund' } })}\n`,
+    );
+    const ran = await call(server.app, 'POST', `/v1/runs/${good}/tests`, admin, {});
+    assert.equal(ran.status, 200, JSON.stringify(ran.body));
+    assert.equal(ran.body.report.earmarks.total, 2);
+    assert.equal(ran.body.report.earmarks.failed.length, 1, 'the cancel text is not a refund');
+    assert.equal(ran.body.report.passed, false);
+    const read = await call(server.app, 'GET', `/v1/runs/${good}/tests`, admin);
+    assert.equal(read.body.run, ran.body.run, 'the newest test run of this model');
+    assert.equal(read.body.report.earmarks.total, 2);
+    assert.equal((await call(server.app, 'POST', `/v1/runs/${good}/tests`, otherAdmin, {})).status, 403);
   });
 
   test('annotate: queue by uncertainty with pre-annotations, save as a version, agreement', async () => {

@@ -30,6 +30,9 @@ export function ErrorBox({ error }: { error: Error }) {
       <strong>{error instanceof ApiError ? `${error.code}: ` : ''}</strong>
       {error.message}
       {error instanceof ApiError && error.hint ? <div class="hint">hint: {error.hint}</div> : null}
+      {error instanceof ApiError && (error.status === 401 || error.status === 403) ? (
+        <div class="hint">This server needs an API key: press “API key” at the top right and paste one.</div>
+      ) : null}
     </div>
   );
 }
