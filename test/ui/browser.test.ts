@@ -205,6 +205,14 @@ describe('web UI in chromium', { skip: CHROMIUM ? false : 'no chromium (apt-get 
       listed.feedback.some((f) => f.requestId === requestId && f.rating === 'down'),
       `feedback for ${requestId}: ${JSON.stringify(listed.feedback)}`,
     );
+    // HTML input: the entities are found in the page's text.
+    await page.getByLabel('HTML').check();
+    await page.fill(
+      '#try-input',
+      '<html><body><article><p>Cheap <b>Adidas</b> trainers near Rome</p></article></body></html>',
+    );
+    await page.getByRole('button', { name: 'Predict' }).click();
+    await page.waitForSelector('.highlighted mark.ent >> text=Adidas');
     await page.close();
     // The traffic and the rating show on the monitoring page's charts.
     await server.ctx.log.flush();
