@@ -272,4 +272,35 @@ describe('web UI in chromium', { skip: CHROMIUM ? false : 'no chromium (apt-get 
     await page.close();
     assert.deepEqual(problems, []);
   });
+
+  test('with API keys on, the page asks for a key once and then works', async () => {
+    const keyed = await buildServer({
+      store,
+      card: server.ctx.card,
+      projectDir: dir,
+      logger: false,
+      pollIntervalMs: 200,
+    });
+    try {
+      await keyed.app.listen({ port: 0, host: '127.0.0.1' });
+      await keyed.ready;
+      const url = `http://127.0.0.1:${(keyed.app.server.address() as AddressInfo).port}/ui/`;
+      const { key } = await store.tenants.createApiKey({
+        tenant: 'default',
+        scope: 'admin',
+        label: 'ui test',
+      });
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await page.goto(url);
+      await page.waitForSelector('.error >> text=needs an API key');
+      await page.getByRole('button', { name: 'API key' }).click();
+      await page.getByLabel('API key').fill(key);
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.waitForSelector('text=Where you are in the loop');
+      assert.equal(await page.locator('.error').count(), 0, 'no error once the key is given');
+      await page.close();
+    } finally {
+      await keyed.close();
+    }
+  });
 });
