@@ -74,6 +74,8 @@ describe('web UI routes', () => {
     assert.equal(status, 200, JSON.stringify(body));
     assert.equal(body.card.name, 'intents');
     assert.equal(body.stages.length, 8, 'the eight steps of the loop');
+    const productize = body.stages.find((s: { id: string }) => s.id === 'productize');
+    assert.deepEqual([productize.done, productize.detail], [true, 'in production: intents v1']);
     assert.ok(body.milestone.reached >= 1, `milestone ${body.milestone.reached}`);
     assert.ok(Array.isArray(body.recommendations), 'recommendations');
     assert.deepEqual(
