@@ -194,42 +194,24 @@ function Analysis({ run, data }: { run: string; data: string }) {
             <Card title={`Error browser (${shown.length} of ${a.errors.length}, most confident first)`} wide>
               <fieldset class="row">
                 <legend class="sr-only">Error filters</legend>
-                <label>
-                  Error type{' '}
-                  <select
-                    value={filter.kind}
-                    onChange={(e) => setFilter({ ...filter, kind: e.currentTarget.value })}
-                  >
-                    <option value="">all</option>
-                    {kinds.map((k) => (
-                      <option key={k}>{k}</option>
-                    ))}
-                  </select>
-                </label>
-                <label>
-                  Label{' '}
-                  <select
-                    value={filter.label}
-                    onChange={(e) => setFilter({ ...filter, label: e.currentTarget.value })}
-                  >
-                    <option value="">all</option>
-                    {labels.map((k) => (
-                      <option key={k}>{k}</option>
-                    ))}
-                  </select>
-                </label>
-                <label>
-                  Slice{' '}
-                  <select
-                    value={filter.slice}
-                    onChange={(e) => setFilter({ ...filter, slice: e.currentTarget.value })}
-                  >
-                    <option value="">all</option>
-                    {sliceNames.map((k) => (
-                      <option key={k}>{k}</option>
-                    ))}
-                  </select>
-                </label>
+                <Choice
+                  label="Error type"
+                  value={filter.kind}
+                  options={kinds}
+                  onChange={(kind) => setFilter({ ...filter, kind })}
+                />
+                <Choice
+                  label="Label"
+                  value={filter.label}
+                  options={labels}
+                  onChange={(label) => setFilter({ ...filter, label })}
+                />
+                <Choice
+                  label="Slice"
+                  value={filter.slice}
+                  options={sliceNames}
+                  onChange={(slice) => setFilter({ ...filter, slice })}
+                />
               </fieldset>
               {shown.length === 0 ? (
                 <p class="muted">No errors{a.errors.length ? ' with these filters' : ''}.</p>
@@ -277,6 +259,31 @@ function Analysis({ run, data }: { run: string; data: string }) {
         );
       }}
     </Status>
+  );
+}
+
+/** A labelled select of one filter: `all` (the empty value) or one of the options. */
+function Choice({
+  label,
+  value,
+  options,
+  onChange,
+}: {
+  label: string;
+  value: string;
+  options: string[];
+  onChange: (value: string) => void;
+}) {
+  return (
+    <label>
+      {label}{' '}
+      <select value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+        <option value="">all</option>
+        {options.map((o) => (
+          <option key={o}>{o}</option>
+        ))}
+      </select>
+    </label>
   );
 }
 

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { api, query } from '../api.ts';
 import { Card, ErrorBox, Status } from '../components.tsx';
 import { percent, score } from '../format.ts';
@@ -128,10 +128,10 @@ function Labeller({
           })),
         }
       : { id: it.id, labels: it.pre?.labels?.length ? it.pre.labels : (it.current.labels ?? []) };
-  const [draft, setDraft] = useState<Answer | null>(item ? initial(item) : null);
-  useEffect(() => {
-    setDraft(item ? initial(item) : null);
-  }, [index]);
+  // Drafts by example id: the one shown is always the current item's, with no effect to catch up after a key.
+  const [drafts, setDrafts] = useState<Record<string, Answer>>({});
+  const draft = item ? (drafts[item.id] ?? initial(item)) : null;
+  const setDraft = (next: Answer) => setDrafts((all) => ({ ...all, [next.id]: next }));
   const accept = () => {
     if (!draft || (q.task === 'classify' && draft.labels?.length !== 1)) return;
     setAnswers((a) => [...a.filter((x) => x.id !== draft.id), draft]);
@@ -182,7 +182,7 @@ function Labeller({
       accept();
     }
   };
-  useEffect(() => {
+  useLayoutEffect(() => {
     // Keys work anywhere on the page (not while typing in a field): numbers pick labels, Enter accepts.
     addEventListener('keydown', onKey);
     return () => removeEventListener('keydown', onKey);
