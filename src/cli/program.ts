@@ -44,6 +44,7 @@ const COMMAND_GROUPS: CommandGroup[] = [
     load: async () => (await import('./commands/registry.ts')).registerRegistryCommands,
   },
   { names: ['serve'], load: async () => (await import('./commands/serve.ts')).registerServeCommand },
+  { names: ['ui'], load: async () => (await import('./commands/serve.ts')).registerUiCommand },
   {
     names: ['overrides'],
     load: async () => (await import('./commands/overrides.ts')).registerOverrideCommands,

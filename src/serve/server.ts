@@ -11,12 +11,18 @@ import { errorResponse, installErrorHandler } from './errors.ts';
 import { ServeMetrics } from './metrics.ts';
 import { ModelPool } from './model-pool.ts';
 import { RequestLog } from './request-log.ts';
+import { analysisRoutes } from './routes/analysis.ts';
+import { annotateRoutes } from './routes/annotate.ts';
+import { datasetRoutes } from './routes/datasets.ts';
 import { feedbackRoutes } from './routes/feedback.ts';
 import { healthRoutes } from './routes/health.ts';
 import { monitorRoutes } from './routes/monitor.ts';
 import { overrideRoutes } from './routes/overrides.ts';
 import { predictRoutes } from './routes/predict.ts';
+import { projectRoutes } from './routes/project.ts';
 import { registryRoutes } from './routes/registry.ts';
+import { runRoutes } from './routes/runs.ts';
+import { installUi } from './ui-static.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -53,8 +59,9 @@ export function resolveServeOptions(options: ServeOptions): ServeOptions & { lim
 
 /**
  * Builds the HTTP service: fastify with the body limit, request ids (`x-request-id`), the JSON error bodies,
- * API-key auth with per-tenant rate limits, OpenAPI at `/docs`, and the routes (health, predict, registry,
- * overrides, feedback, monitor). Production models start loading at once (`ready`); the caller listens and
+ * API-key auth with per-tenant rate limits, OpenAPI at `/docs`, the routes (health, predict, registry,
+ * overrides, feedback, monitor, and the project routes of the web UI: project, datasets, runs, analysis,
+ * annotate) and the web app at `/ui`. Production models start loading at once (`ready`); the caller listens and
  * owns the store (`close` does not close it).
  *
  * @example
@@ -144,8 +151,14 @@ export async function buildServer(options: ServeOptions): Promise<BuiltServer> {
     overrideRoutes,
     feedbackRoutes,
     monitorRoutes,
+    projectRoutes,
+    datasetRoutes,
+    runRoutes,
+    analysisRoutes,
+    annotateRoutes,
   ])
     await app.register(async (scope) => routes(scope, ctx));
+  installUi(app);
 
   const ready = models.start();
   // Callers that never await `ready` must not crash the process with an unhandled rejection.

@@ -272,6 +272,12 @@ export interface LoggedPrediction {
   createdAt: string;
 }
 
+/** When and how fast one logged item was answered, and whether an override changed it. */
+export type LoggedTiming = Pick<
+  LoggedPrediction,
+  'requestId' | 'item' | 'model' | 'version' | 'overridden' | 'latencyMs' | 'createdAt'
+>;
+
 /** Requests served per tenant, model, version and UTC day (counted exactly, whatever the log sampling). */
 export interface UsageCount {
   tenant: string;
@@ -351,6 +357,16 @@ export interface FeedbackStore {
   logPredictions(rows: readonly LoggedPrediction[]): Promise<void>;
   /** The logged prediction of one item of a request (default item 0) of this tenant, or null. */
   getLoggedPrediction(tenant: string, requestId: string, item?: number): Promise<LoggedPrediction | null>;
+  /**
+   * Timing of logged predictions of a tenant (no texts or outputs), oldest first, at most `limit` (default 100,000)
+   * of the newest: the sample the monitoring time series (latency percentiles, overrides) are drawn from.
+   */
+  loggedTimings(filter: {
+    tenant: string;
+    model?: string;
+    since?: string;
+    limit?: number;
+  }): Promise<LoggedTiming[]>;
   /** Adds usage counts (summed into the day's row). */
   addUsage(counts: readonly UsageCount[]): Promise<void>;
   usage(filter: { tenant?: string; model?: string; since?: string }): Promise<UsageCount[]>;

@@ -8,6 +8,7 @@ import type {
   FeedbackStatus,
   FeedbackStore,
   LoggedPrediction,
+  LoggedTiming,
   NewFeedback,
   UsageCount,
 } from './serving-store.ts';
@@ -190,6 +191,35 @@ export class SqlFeedbackStore implements FeedbackStore {
       .where('item', '=', item)
       .executeTakeFirst();
     return row ? toLogged(row) : null;
+  }
+
+  async loggedTimings(filter: {
+    tenant: string;
+    model?: string;
+    since?: string;
+    limit?: number;
+  }): Promise<LoggedTiming[]> {
+    if (!isPlainObject(filter)) throw badInput('the filter must be an object', '', 'pass { tenant }');
+    let query = this.ctx
+      .db()
+      .selectFrom('prediction_log')
+      .select(['request_id', 'item', 'model', 'version', 'overridden', 'latency_ms', 'created_at'])
+      .where('tenant', '=', checkTenantId(filter.tenant))
+      .orderBy('created_at', 'desc')
+      .limit(filter.limit === undefined ? 100_000 : checkInteger(filter.limit, 'limit', 1, 'pass e.g. 1000'));
+    if (filter.model !== undefined) query = query.where('model', '=', filter.model);
+    if (filter.since !== undefined)
+      query = query.where('created_at', '>=', utcTimestamp(filter.since, 'since'));
+    const rows = await query.execute();
+    return rows.reverse().map((row) => ({
+      requestId: row.request_id,
+      item: Number(row.item),
+      model: row.model,
+      version: Number(row.version),
+      overridden: Number(row.overridden) === 1,
+      latencyMs: Number(row.latency_ms),
+      createdAt: row.created_at,
+    }));
   }
 
   async addUsage(counts: readonly UsageCount[]): Promise<void> {

@@ -41,6 +41,13 @@ export interface QuickstartResult {
   ladder: LadderRow[];
   /** A test text of the first dataset, to show `sapphire predict` with. */
   sampleText: string | null;
+  /** Where `sapphire ui` serves the web app of the project (127.0.0.1 and the card's `serve.port`). */
+  uiUrl: string;
+}
+
+/** The URL `sapphire ui` opens the web app at for a project with this card (127.0.0.1, the card's port). */
+export function localUiUrl(card: ProblemCard): string {
+  return `http://127.0.0.1:${card.serve.port}/ui/`;
 }
 
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
@@ -248,7 +255,7 @@ export async function runQuickstart(options: QuickstartOptions): Promise<Quickst
     const first = datasets[0] ? await store.loadExamples(datasets[0].split.id) : [];
     const sampleText =
       first.find((e) => e.split === 'test' && e.text.length < 80)?.text ?? first[0]?.text ?? null;
-    return { dir, card, datasets, ladder, sampleText };
+    return { dir, card, datasets, ladder, sampleText, uiUrl: localUiUrl(card) };
   } finally {
     await store.close();
   }

@@ -117,7 +117,7 @@ describe('the coach on the fashion example (NER, crf.v1)', () => {
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /✓ {2}problem/);
     assert.match(status.stdout, /✓ {2}data .*fashion-titles@\w+: train \d+ · dev \d+ · test \d+/);
-    assert.match(status.stdout, /✗ {2}productize {2}not yet/);
+    assert.match(status.stdout, /✗ {2}productize {2}no registered model yet/);
     assert.match(status.stdout, /settings \(changed from defaults\): maxIterations=1/);
     assert.match(status.stdout, /Milestone 1 of 7: by-hand examples/);
   });

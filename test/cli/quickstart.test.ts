@@ -27,6 +27,9 @@ describe('sapphire quickstart', () => {
       assert.match(run.stdout, new RegExp(arch.replace('.', '\\.')));
     }
     assert.ok(existsSync(join(cwd, 'demo', 'models', '4-crf', 'model.json')));
+    // It ends with the web UI's address.
+    const last = run.stdout.trimEnd().split('\n').at(-1) ?? '';
+    assert.match(last, /npx sapphire ui .*http:\/\/127\.0\.0\.1:\d+\/ui\//, `last line: ${last}`);
 
     // The trained CRF can be evaluated and used from the CLI.
     const evaluation = sapphireJson<{ run: string; metrics: Record<string, number> }>(

@@ -544,6 +544,21 @@ export function runServingChecks(name: string, openFreshStore: () => Promise<Sto
     assert.equal(await store.feedback.getLoggedPrediction('default', 'req-0', 7), null);
     assert.equal(await store.feedback.getLoggedPrediction('default', 'nope'), null);
     await store.feedback.logPredictions([]);
+    const timings = await store.feedback.loggedTimings({
+      tenant: 'default',
+      since: '2024-05-01T00:00:00.000Z',
+    });
+    assert.equal(timings.length, 601, 'the rows since May: 600 + req-new');
+    assert.ok(
+      timings.every((t, i) => i === 0 || t.createdAt >= timings[i - 1]!.createdAt),
+      'timings come oldest first',
+    );
+    assert.equal((await store.feedback.loggedTimings({ tenant: 'default', limit: 5 })).length, 5, 'limit');
+    assert.equal(
+      (await store.feedback.loggedTimings({ tenant: 'other' })).length,
+      0,
+      'another tenant sees none',
+    );
 
     const bad = await rejectsWith(
       store.feedback.logPredictions([logged('ok'), logged('bad', { version: 0 })]),

@@ -8,6 +8,7 @@ import { SapphireError } from '../../core/errors.ts';
 import type { ProblemCard } from '../../core/project.ts';
 import type { TaskKind } from '../../data/types.ts';
 import { LADDER_CONFIGS_DIR } from '../../experiments/ladder.ts';
+import { DEFAULT_TENANT, PRODUCTION_ALIAS } from '../../store/serving-store.ts';
 import type { DatasetVersion, Run, Store } from '../../store/store.ts';
 import { findRunConfigFile } from './config-file.ts';
 import {
@@ -174,11 +175,23 @@ export interface ProjectState {
   evaluations: EvaluationFacts[];
   /** Where `sapphire ladder` finds its rungs: the card's `ladder` section, the `configs/` folder, or nowhere. */
   ladder: { source: 'sapphire.yaml' | 'configs' | null; rungs: number };
-  /** The model registry and serving are not built yet: always false, reported as "not yet". */
+  /** The default tenant's registered models: any registered, any with a production version, and in words. */
   registry: { registered: boolean; served: boolean; note: string };
   best: BestRunFacts | null;
   /** Slices of the card scored on the best run's stored predictions (null without slices or predictions). */
   bestSlices: RunSliceScores | null;
+}
+
+async function registryFacts(store: Store): Promise<ProjectState['registry']> {
+  const models = await store.registry.listModels(DEFAULT_TENANT);
+  const production = models.filter((m) => m.aliases[PRODUCTION_ALIAS] !== undefined);
+  const note =
+    models.length === 0
+      ? 'no registered model yet: `sapphire models register`, then `sapphire promote`'
+      : production.length === 0
+        ? `${models.length} registered model(s), none in production yet: \`sapphire promote <name>@<version>\``
+        : `in production: ${production.map((m) => `${m.name} v${m.aliases[PRODUCTION_ALIAS]}`).join(', ')}`;
+  return { registered: models.length > 0, served: production.length > 0, note };
 }
 
 /** Options for {@link gatherProjectState}. */
@@ -474,11 +487,7 @@ export async function gatherProjectState(
     curves,
     evaluations: finished.filter((r) => r.kind === 'evaluate').map((r) => evaluationFacts(r, primary)),
     ladder: ladderFacts(card, projectDir),
-    registry: {
-      registered: false,
-      served: false,
-      note: 'not yet: the model registry and serving are not built',
-    },
+    registry: await registryFacts(store),
     best,
     bestSlices,
   };

@@ -617,7 +617,7 @@ function acceptanceRule(
         id: 'productize',
         priority: 4,
         title: 'Meets acceptance: measure its speed before shipping',
-        why: `${best.architecture} (${best.id}) reaches ${tested.set}.${p} ${f4(tested.value)} ≥ ${threshold}. Record its throughput with \`sapphire evaluate\`; the model registry and serving are not built yet.`,
+        why: `${best.architecture} (${best.id}) reaches ${tested.set}.${p} ${f4(tested.value)} ≥ ${threshold}. Record its throughput with \`sapphire evaluate\`; then register and promote it (\`sapphire models register\`, \`sapphire promote\`).`,
         evidence,
         command: command('sapphire', 'evaluate', model, `${dataset}:test`),
       });
@@ -626,7 +626,7 @@ function acceptanceRule(
         id: 'new-domain',
         priority: 4,
         title: 'Meets acceptance and is measured: try it on a new domain',
-        why: `${best.architecture} (${best.id}) reaches ${tested.set}.${p} ${f4(tested.value)} ≥ ${threshold} at ${Math.round(speed.examplesPerSecond ?? 0)} examples/s. Check it on data from another source or domain; the model registry and serving are not built yet.`,
+        why: `${best.architecture} (${best.id}) reaches ${tested.set}.${p} ${f4(tested.value)} ≥ ${threshold} at ${Math.round(speed.examplesPerSecond ?? 0)} examples/s. Check it on data from another source or domain; then register and promote it (\`sapphire models register\`, \`sapphire promote\`).`,
         evidence,
         command: 'sapphire data import <files from a new domain> --name <new-dataset>',
         alternatives: [command('sapphire', 'evaluate', model, '<new-dataset>:test')],

@@ -33,6 +33,7 @@ export function registerQuickstartCommand(program: Command): void {
             stats: d.stats,
           })),
           ladder: result.ladder,
+          ui: result.uiUrl,
         });
       }
       for (const d of result.datasets) {
@@ -84,5 +85,7 @@ export function registerQuickstartCommand(program: Command): void {
       }
       say('  npx sapphire runs ls                  # every run, with its config, metrics and artifacts');
       say('  npx sapphire next                     # what to do next, and why');
+      say();
+      say(`Look at it all in the web UI: npx sapphire ui   → ${result.uiUrl}`);
     });
 }
