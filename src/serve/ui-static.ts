@@ -3,7 +3,7 @@ import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
-/** Where the built web app lives: `ui/dist`, committed with the package (ADR 0009). */
+/** Where the built web app lives: `ui/dist`, committed with the package (ADR 0010). */
 export const UI_DIST_DIR = fileURLToPath(new URL('../../ui/dist', import.meta.url));
 
 /** The path the web app is served under. */

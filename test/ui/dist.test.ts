@@ -1,4 +1,4 @@
-/** The committed web app build (ui/dist) must match its sources (ADR 0009): no build runs in the test. */
+/** The committed web app build (ui/dist) must match its sources (ADR 0010): no build runs in the test. */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
