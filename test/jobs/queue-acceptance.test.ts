@@ -13,7 +13,6 @@ import { openStore } from '../../src/store/open-store.ts';
 import {
   freshPgStore,
   freshQueueName,
-  PG_URL,
   REDIS_URL,
   SKIP_SERVICES,
   startWorkerProcess,
