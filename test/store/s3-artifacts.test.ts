@@ -67,14 +67,16 @@ test('S3 artifacts: content-addressed put/get, idempotent puts, hash-checked rea
     raw.destroy();
     await assert.rejects(
       s3.get(other),
-      (err: unknown) => err instanceof SapphireError && err.code === 'STORE_ERROR' && /corrupted/.test(err.message),
+      (err: unknown) =>
+        err instanceof SapphireError && err.code === 'STORE_ERROR' && /corrupted/.test(err.message),
     );
 
     assert.equal(await s3.delete(hash), bytes.length);
     assert.equal(await s3.delete(hash), 0, 'deleting a missing blob is a no-op');
     await assert.rejects(
       s3.get(hash),
-      (err: unknown) => err instanceof SapphireError && err.code === 'NOT_FOUND' && /missing/.test(err.message),
+      (err: unknown) =>
+        err instanceof SapphireError && err.code === 'NOT_FOUND' && /missing/.test(err.message),
     );
     assert.throws(() => s3.pathOf('nope'), SapphireError);
   } finally {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { cliTenant, localActor } from '../../core/actor.ts';
 import { SapphireError } from '../../core/errors.ts';
 import { renderTable } from '../../core/table.ts';
-import type { QueuedRetrain, RetrainJobData } from '../../jobs/queue-config.ts';
+import { DEFAULT_ATTEMPTS, type QueuedRetrain, type RetrainJobData } from '../../jobs/queue-config.ts';
 import { retrainModel } from '../../jobs/retrain.ts';
 import { listModels as listArchitectures } from '../../models/index.ts';
 import { promoteVersion } from '../../registry/promotion.ts';
@@ -377,8 +377,8 @@ export function registerRegistryCommands(program: Command): void {
               allowNoFeedback: opts.allowNoFeedback ?? false,
               command: command(cmd),
             };
-            // One attempt: a retraining that died half-way is rerun by a person, never twice by the queue.
-            const job = await enqueue(queue, 'work', 'retrain', data, 1);
+            // A retry resumes: the worker fails the dead attempt's run and retrainModel reuses its finished training.
+            const job = await enqueue(queue, 'work', 'retrain', data, DEFAULT_ATTEMPTS);
             if (opts.detach) {
               if (flags.json) return printJson({ job: job.id });
               return say(
