@@ -26,7 +26,9 @@ let store: Store | null = null;
 let context: JobContext | null = null;
 
 function send(message: FromWorker): void {
-  process.send?.(message);
+  // With a callback, a failed send (the parent just died) is not an unhandled 'error' event that kills us
+  // mid-write; the next progress event notices the parent is gone.
+  process.send?.(message, undefined, undefined, () => undefined);
 }
 
 /** Sends progress, and stops the training (its run fails) once the parent is gone: nobody would use the result. */
