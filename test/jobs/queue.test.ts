@@ -115,7 +115,7 @@ describe('queue', { skip: SKIP }, () => {
     }
   });
 
-  test('sweep --queue --detach returns at once; study watch follows it to the end', async () => {
+  test('sweep --queue --detach returns at once; study watch follows it to the end; cv --queue waits for its folds', async () => {
     const project = await topicProject();
     const name = freshQueueName();
     const worker = await startQueueWorker({
@@ -152,6 +152,27 @@ describe('queue', { skip: SKIP }, () => {
       assert.deepEqual(watched.members, { finished: 3, failed: 0 });
       const study = await project.store.getRun(detached.study as string);
       assert.equal(study.metrics.members, 3);
+
+      // Attached: `cv --queue` sends the folds to the worker and prints the result when they are done.
+      const cv = await sapphireJson<{ status: string; folds: { status: string; run: string }[] }>(
+        project.dir,
+        'cv',
+        'topics.yaml',
+        '--folds',
+        '2',
+        ...queueArgs,
+      );
+      assert.equal(cv.status, 'finished');
+      assert.deepEqual(
+        cv.folds.map((f) => f.status),
+        ['finished', 'finished'],
+      );
+      const fold = await project.store.getRun(cv.folds[0]?.run as string);
+      assert.equal(
+        (fold.provenance.lease as { kind?: string } | undefined)?.kind,
+        'bullmq',
+        'trained by the worker',
+      );
     } finally {
       await worker.close();
       await project.close();
