@@ -32,6 +32,10 @@ const COMMAND_GROUPS: CommandGroup[] = [
     names: ['sweep', 'cv', 'curve', 'ladder'],
     load: async () => (await import('./commands/studies.ts')).registerStudyCommands,
   },
+  {
+    names: ['worker', 'study'],
+    load: async () => (await import('./commands/queue.ts')).registerQueueCommands,
+  },
   { names: ['report'], load: async () => (await import('./commands/report.ts')).registerReportCommand },
   { names: ['analyze'], load: async () => (await import('./commands/analyze.ts')).registerAnalyzeCommand },
   {

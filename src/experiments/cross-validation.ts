@@ -113,7 +113,7 @@ export async function runCrossValidation(
         command: options.command ?? null,
       },
     }));
-    const results = await runJobs(jobs, options);
+    const results = await (options.runner ?? runJobs)(jobs, options);
     const summary = summarizeMetrics(results, 'heldout.');
     const folds = cells.map((cell, i) => ({ ...cell, result: results[i] as JobResult }));
     const finished = await finishStudyRun(options, study, results, summaryMetrics(summary), {
@@ -226,7 +226,7 @@ export async function runNestedCrossValidation(
         }
       }
     }
-    const innerResults = await runJobs(innerJobs, options);
+    const innerResults = await (options.runner ?? runJobs)(innerJobs, options);
     const perCell = innerK * points.length;
     const outer: OuterFold[] = outerCells.map((cell, o) => {
       const candidates = points.map((point, c) => {
@@ -255,7 +255,7 @@ export async function runNestedCrossValidation(
         annotations: { trial: { index: fold.chosen.index, values: fold.chosen.values } },
       });
     }
-    const outerResults = await runJobs(outerJobs, options);
+    const outerResults = await (options.runner ?? runJobs)(outerJobs, options);
     for (const result of outerResults) {
       const fold = outer.find((f) => `outer-${f.repeat + 1}.${f.index + 1}` === result.jobId);
       if (fold) fold.result = result;

@@ -144,7 +144,7 @@ export async function runLadderStudy(
         annotations: { rung: { index: r, name: rung.name, source: rung.source } },
       })),
     );
-    const results = await runJobs(jobs, options);
+    const results = await (options.runner ?? runJobs)(jobs, options);
     const rows: LadderRow[] = rungs.map((rung, r) => {
       const mine = results.slice(r * seeds.length, (r + 1) * seeds.length) as JobResult[];
       const summary = {

@@ -112,7 +112,7 @@ export async function runLearningCurve(
           : {},
       };
     });
-    const results = await runJobs(jobs, options);
+    const results = await (options.runner ?? runJobs)(jobs, options);
     const sizes = new Map<string, number>();
     for (const result of results) {
       const run = await options.store.getRun(result.runId);

@@ -3,7 +3,11 @@ import { SapphireError } from '../core/errors.ts';
 import { collectProvenance } from '../store/provenance.ts';
 import type { Run, Store } from '../store/store.ts';
 import { type TrainConfig, trainConfigSchema } from '../train/train-config.ts';
-import type { JobContext, JobEvent, JobResult } from './jobs.ts';
+import type { JobContext, JobEvent, JobResult, TrainJob } from './jobs.ts';
+import type { RunJobsOptions } from './worker-pool.ts';
+
+/** Runs a study's jobs and returns one result per job, in job order: local processes, or a queue's workers. */
+export type JobRunner = (jobs: TrainJob[], options: RunJobsOptions) => Promise<JobResult[]>;
 
 /** What every study (sweep, cross-validation, learning curve, ladder) needs to run. */
 export interface StudyOptions {
@@ -17,6 +21,12 @@ export interface StudyOptions {
   tags?: string[];
   /** The command line that started the study, recorded with every run. */
   command?: string | null;
+  /** Where the jobs run (default: local worker processes, `runJobs`); `queueRunner` sends them to BullMQ workers. */
+  runner?: JobRunner;
+  /** Continue this study run instead of creating one (a coordinator retried after its process died). */
+  resumeStudyId?: string;
+  /** Called once the study run exists, before any job runs. */
+  onStudyCreated?: (study: Run) => void | Promise<void>;
 }
 
 /** Records the run that groups a study's members; members point at it with `parentId`. */
@@ -27,15 +37,19 @@ export async function createStudyRun(
   datasetVersions: string[],
   seed: number | null,
 ): Promise<Run> {
-  return options.store.createRun({
-    kind,
-    name: options.name ?? kind,
-    config,
-    datasetVersions,
-    seed,
-    tags: options.tags ?? [],
-    provenance: { ...collectProvenance(options.context.projectDir, options.command ?? null) },
-  });
+  const study = options.resumeStudyId
+    ? await options.store.getRun(options.resumeStudyId)
+    : await options.store.createRun({
+        kind,
+        name: options.name ?? kind,
+        config,
+        datasetVersions,
+        seed,
+        tags: options.tags ?? [],
+        provenance: { ...collectProvenance(options.context.projectDir, options.command ?? null) },
+      });
+  await options.onStudyCreated?.(study);
+  return study;
 }
 
 /**

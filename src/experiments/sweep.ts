@@ -79,7 +79,7 @@ export async function runSweep(
       record: { kind: 'trial', parentId: study.id, name: trialName(point), command: options.command ?? null },
       annotations: { trial: { index: point.index, values: point.values } },
     }));
-    const results = await runJobs(jobs, { ...options, context: options.context });
+    const results = await (options.runner ?? runJobs)(jobs, { ...options, context: options.context });
     const trials = points.map((point, i) => {
       const result = results[i] as JobResult;
       return { point, result, score: result.status === 'finished' ? (result.metrics[metric] ?? null) : null };

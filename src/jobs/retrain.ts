@@ -49,6 +49,8 @@ export interface RetrainOptions {
   allowNoFeedback?: boolean;
   /** The command line, recorded in the runs' provenance. */
   command?: string | null;
+  /** Extra provenance for the runs (a queue worker records its job lease here). */
+  provenance?: Record<string, unknown>;
 }
 
 /** One recorded step of a retraining. */
@@ -212,7 +214,7 @@ export async function retrainModel(options: RetrainOptions): Promise<RetrainResu
     },
     datasetVersions: [base.id],
     seed: config.seed,
-    provenance: { ...collectProvenance(options.projectDir, options.command ?? null) },
+    provenance: { ...collectProvenance(options.projectDir, options.command ?? null), ...options.provenance },
   });
   const steps: RetrainStep[] = [];
   const metrics: Record<string, number> = { corrections: corrections.length, problems: problems.length };
@@ -289,6 +291,7 @@ export async function retrainModel(options: RetrainOptions): Promise<RetrainResu
           parentId: run.id,
           name: `retrain ${name}`,
           command: options.command ?? null,
+          provenance: options.provenance,
         },
         writeModelDir: false,
         onProgress: throttled(progress),

@@ -12,8 +12,20 @@ export function processAlive(pid: number): boolean {
 }
 
 /**
+ * Whether a run belongs to a queue job (a `lease` in its provenance, written by `sapphire worker`): its liveness is
+ * the queue's job lock, which the worker renews while it runs (a heartbeat), not a local process id. When the lock
+ * expires the queue retries the job and the retry replaces the run; when the attempts run out, whoever follows
+ * the job fails the run.
+ */
+export function leasedRun(run: Run): boolean {
+  const lease = run.provenance.lease as { kind?: unknown } | undefined;
+  return typeof lease === 'object' && lease !== null && typeof lease.kind === 'string';
+}
+
+/**
  * Marks `running` runs whose process on this host has died (killed, crashed, machine restarted) as failed, so
- * no run stays "running" forever; runs of other hosts are left to those hosts. Returns the runs it failed.
+ * no run stays "running" forever; runs of other hosts are left to those hosts, and runs of queue workers to the
+ * queue's leases (see {@link leasedRun}). Returns the runs it failed.
  *
  * @example
  * const abandoned = await failAbandonedRuns(store); // called when the CLI opens a project
@@ -25,6 +37,7 @@ export async function failAbandonedRuns(
   const host = hostname();
   const failed: Run[] = [];
   for (const run of await store.listRuns({ status: 'running' })) {
+    if (leasedRun(run)) continue;
     const { host: runHost, pid } = run.provenance as { host?: unknown; pid?: unknown };
     if (runHost !== host || typeof pid !== 'number' || pid === process.pid || isAlive(pid)) continue;
     try {

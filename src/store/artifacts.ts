@@ -11,6 +11,25 @@ export function sha256Hex(data: Uint8Array | string): string {
 const HASH = /^[0-9a-f]{64}$/;
 
 /**
+ * Where a store keeps its immutable, content-addressed blobs: a local or shared folder ({@link ArtifactFolder})
+ * or an S3-compatible bucket (`S3Artifacts`). Every implementation verifies hashes on read.
+ */
+export interface ArtifactStore {
+  /** The folder path or `s3://bucket/prefix` URI, for messages and the store's settings. */
+  readonly root: string;
+  /** Where the blob with this hash lives (a path or an `s3://` URI); throws on a malformed hash. */
+  pathOf(hash: string): string;
+  /** Stores bytes atomically (a no-op when an intact copy exists) and returns their sha256. */
+  put(bytes: Uint8Array): Promise<string>;
+  /** Reads a blob, checking its content hash. */
+  get(hash: string): Promise<Uint8Array>;
+  /** Removes a blob (a no-op when it is gone) and returns how many bytes it held. */
+  delete(hash: string): Promise<number>;
+  /** Releases connections (S3); folders have nothing to release. */
+  close?(): void;
+}
+
+/**
  * A content-addressed folder of immutable blobs: `<root>/<first 2 hex>/<sha256>`.
  * Writes go to a temporary file in the target folder, are flushed to disk, then renamed into place,
  * so a crash never leaves a partial blob under a real name; reads verify the content hash.
@@ -20,7 +39,7 @@ const HASH = /^[0-9a-f]{64}$/;
  * const hash = await folder.put(new TextEncoder().encode('hello'));
  * const bytes = await folder.get(hash);
  */
-export class ArtifactFolder {
+export class ArtifactFolder implements ArtifactStore {
   /** @param root absolute path of the folder (created on first write). */
   constructor(readonly root: string) {}
 
@@ -91,25 +110,32 @@ export class ArtifactFolder {
         hint: `check the permissions of ${this.root}`,
       });
     }
-    const actual = sha256Hex(bytes);
-    if (actual !== hash) {
-      throw new SapphireError(
-        'STORE_ERROR',
-        `artifact ${hash} is corrupted: its content hashes to ${actual}`,
-        {
-          file: path,
-          hint: 'restore the file from a backup, or delete it and store the data again',
-        },
-      );
-    }
+    verifyContent(hash, bytes, path);
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 }
 
-function checkHash(hash: string): void {
+/** Whether an artifacts root names an S3 bucket (`s3://bucket/prefix`) rather than a folder. */
+export function isS3Uri(root: string): boolean {
+  return root.startsWith('s3://');
+}
+
+/** Refuses anything but a sha256 hex string as an artifact hash. */
+export function checkHash(hash: string): void {
   if (typeof hash !== 'string' || !HASH.test(hash)) {
     throw new SapphireError('BAD_INPUT', `"${hash}" is not an artifact hash`, {
       hint: 'artifact hashes are 64 lowercase hex characters (sha256), as returned by putArtifact',
+    });
+  }
+}
+
+/** Throws when bytes read back under a hash do not hash to it (a corrupted or tampered blob). */
+export function verifyContent(hash: string, bytes: Uint8Array, where: string): void {
+  const actual = sha256Hex(bytes);
+  if (actual !== hash) {
+    throw new SapphireError('STORE_ERROR', `artifact ${hash} is corrupted: its content hashes to ${actual}`, {
+      file: where,
+      hint: 'restore the blob from a backup, or delete it and store the data again',
     });
   }
 }

@@ -1,7 +1,7 @@
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Kysely } from 'kysely';
 import { SapphireError } from '../core/errors.ts';
-import { ArtifactFolder } from './artifacts.ts';
+import { ArtifactFolder, type ArtifactStore, isS3Uri } from './artifacts.ts';
 import { connectDatabase, type StoreDatabase, type StoreTables } from './database.ts';
 import { migrateDatabase, newerSchemaError, readSchemaVersion, SCHEMA_VERSION } from './migrations.ts';
 import { SqlStore } from './sql-store.ts';
@@ -20,8 +20,9 @@ export interface OpenStoreOptions {
   /** Upgrade a database at an older schema version instead of refusing it. */
   migrate?: boolean;
   /**
-   * The artifact folder; default: `SAPPHIRE_ARTIFACTS`, else the folder recorded in the store, else
-   * `<projectDir>/.sapphire/artifacts`. The first folder used is recorded in the store's settings.
+   * The artifact folder or `s3://bucket/prefix`; default: `SAPPHIRE_ARTIFACTS`, else the root recorded in the
+   * store, else `<projectDir>/.sapphire/artifacts`. The first root used is recorded in the store's settings.
+   * S3 endpoints come from `SAPPHIRE_S3_ENDPOINT` (path-style addressing unless `SAPPHIRE_S3_PATH_STYLE=false`).
    */
   artifactsDir?: string;
 }
@@ -51,11 +52,12 @@ async function resolveArtifactsRoot(db: Kysely<StoreTables>, options: OpenStoreO
     .executeTakeFirst();
   const recorded = row?.value ?? null;
   const explicit = options.artifactsDir ?? (process.env.SAPPHIRE_ARTIFACTS || undefined);
-  const root = resolve(projectDir, explicit ?? recorded ?? join('.sapphire', 'artifacts'));
+  const chosen = explicit ?? recorded ?? join('.sapphire', 'artifacts');
+  const root = isS3Uri(chosen) ? chosen : resolve(projectDir, chosen);
   if (recorded === null) {
     await db
       .insertInto('settings')
-      .values({ key: ARTIFACTS_ROOT_SETTING, value: recordablePath(root, projectDir) })
+      .values({ key: ARTIFACTS_ROOT_SETTING, value: isS3Uri(root) ? root : recordablePath(root, projectDir) })
       .onConflict((oc) => oc.column('key').doNothing())
       .execute();
   }
@@ -74,11 +76,18 @@ export async function openStore(options: OpenStoreOptions): Promise<SqlStore> {
   const database = await connectDatabase(resolveStoreUri(options), options.projectDir);
   try {
     await ensureSchema(database, options.migrate === true);
-    return new SqlStore(database, new ArtifactFolder(await resolveArtifactsRoot(database.db, options)));
+    return new SqlStore(database, await openArtifacts(await resolveArtifactsRoot(database.db, options)));
   } catch (err) {
     await database.db.destroy().catch(() => undefined);
     throw err;
   }
+}
+
+/** The artifact store a root names: a folder, or an S3-compatible bucket for `s3://bucket/prefix` (SDK loaded only then). */
+export async function openArtifacts(root: string): Promise<ArtifactStore> {
+  if (!isS3Uri(root)) return new ArtifactFolder(root);
+  const { S3Artifacts } = await import('./s3-artifacts.ts');
+  return new S3Artifacts(root);
 }
 
 async function ensureSchema(database: StoreDatabase, migrate: boolean): Promise<void> {

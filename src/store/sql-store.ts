@@ -3,7 +3,7 @@ import { gunzip, gzip } from 'node:zlib';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { NotFoundError, SapphireError } from '../core/errors.ts';
 import type { Example } from '../data/types.ts';
-import { type ArtifactFolder, sha256Hex } from './artifacts.ts';
+import { type ArtifactStore, sha256Hex } from './artifacts.ts';
 import { canonicalJson, parseExamplesJsonl, serialiseExamples } from './canonical.ts';
 import type {
   DatasetVersionsTable,
@@ -104,15 +104,15 @@ export class SqlStore implements Store {
   readonly dialect: SqlDialectName;
   /** The typed kysely handle, for migrations and tooling; prefer the Store methods. */
   readonly db: Kysely<StoreTables>;
-  /** The content-addressed folder holding dataset blobs and other artifacts. */
-  readonly artifacts: ArtifactFolder;
+  /** The content-addressed folder or bucket holding dataset blobs and other artifacts. */
+  readonly artifacts: ArtifactStore;
   readonly registry: SqlRegistryStore;
   readonly tenants: SqlTenantStore;
   readonly overrides: SqlOverrideStore;
   readonly feedback: SqlFeedbackStore;
   private closed = false;
 
-  constructor(database: StoreDatabase, artifacts: ArtifactFolder) {
+  constructor(database: StoreDatabase, artifacts: ArtifactStore) {
     this.db = database.db;
     this.dialect = database.dialect;
     this.location = database.location;
@@ -673,6 +673,7 @@ export class SqlStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.artifacts.close?.();
     await this.db.destroy();
   }
 }

@@ -98,6 +98,8 @@ export interface RunRecordOptions {
   tags?: string[];
   /** The command line that started the run. */
   command?: string | null;
+  /** Extra provenance (a study member's key, the queue worker and job that ran it). */
+  provenance?: Record<string, unknown>;
 }
 
 /** Options for {@link trainModel}. */
@@ -224,7 +226,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     seed: config.seed,
     tags: [...new Set([...config.tags, ...(record.tags ?? [])])],
     parentId: record.parentId ?? null,
-    provenance: { ...collectProvenance(options.projectDir, record.command ?? null) },
+    provenance: { ...collectProvenance(options.projectDir, record.command ?? null), ...record.provenance },
   });
   const buffer = new MetricBuffer(store, run.id);
   const started = performance.now();

@@ -23,6 +23,11 @@ test('runs whose process died on this host are marked failed; others are left al
       kind: 'train',
       provenance: { host: 'another-host', pid: dead },
     });
+    // A queue worker's run is owned by its job lease, even when that worker ran on this host and its pid is gone.
+    const leased = await store.createRun({
+      kind: 'trial',
+      provenance: { host: hostname(), pid: dead, lease: { kind: 'bullmq', queue: 'sapphire', job: 'j1' } },
+    });
     const failed = await failAbandonedRuns(store);
     assert.deepEqual(
       failed.map((r) => r.id),
@@ -33,6 +38,7 @@ test('runs whose process died on this host are marked failed; others are left al
     assert.match(run.error ?? '', new RegExp(`process ${dead} on .* ended without finishing`));
     assert.equal((await store.getRun(alive.id)).status, 'running');
     assert.equal((await store.getRun(elsewhere.id)).status, 'running');
+    assert.equal((await store.getRun(leased.id)).status, 'running', 'the queue lease owns it');
     assert.deepEqual(await failAbandonedRuns(store), [], 'a second pass finds nothing new');
   } finally {
     await store.close();

@@ -4,6 +4,7 @@ import { cliTenant, localActor } from '../../core/actor.ts';
 import { SapphireError } from '../../core/errors.ts';
 import { renderTable } from '../../core/table.ts';
 import type { TaskKind } from '../../data/types.ts';
+import { DEFAULT_ATTEMPTS, type QueuedRetrain, type RetrainJobData } from '../../jobs/queue-config.ts';
 import { retrainModel } from '../../jobs/retrain.ts';
 import { listModels as listArchitectures } from '../../models/index.ts';
 import { promoteVersion } from '../../registry/promotion.ts';
@@ -16,6 +17,7 @@ import {
 } from '../../store/serving-store.ts';
 import { withProject } from '../context.ts';
 import { type GlobalFlags, note, printJson, say } from '../output.ts';
+import { type QueueFlags, queueFrom, withQueueFlags } from '../queue-flags.ts';
 
 interface TenantFlags {
   tenant?: string;
@@ -392,49 +394,92 @@ export function registerRegistryCommands(program: Command): void {
       },
     );
 
-  program
+  const retrain = program
     .command('retrain')
     .description(
       'retrain the production version with accepted feedback corrections, then gate and promote it; exit 1 when refused',
     )
     .argument('<name>', 'registered model name')
     .option('--allow-no-feedback', 'retrain even when there are no accepted corrections')
-    .option('--tenant <id>', TENANT_HELP)
-    .action(async (name: string, opts: TenantFlags & { allowNoFeedback?: boolean }, cmd: Command) => {
-      const flags = cmd.optsWithGlobals<GlobalFlags>();
-      const tenant = cliTenant(opts.tenant);
-      await withProject(flags, [], async (ctx) => {
-        const result = await retrainModel({
-          store: ctx.store,
-          card: ctx.card,
-          projectDir: ctx.dir,
-          tenant,
-          name,
-          actor: localActor(),
-          allowNoFeedback: opts.allowNoFeedback ?? false,
-          command: command(cmd),
-          onProgress: flags.json ? undefined : (m) => note(`… ${m}`),
-        });
-        if (!result.promoted) process.exitCode = 1;
-        if (flags.json)
-          return printJson({
-            run: result.run.id,
-            promoted: result.promoted,
-            from: result.from.version,
-            version: result.version.version,
-            dataset: result.dataset.id,
-            trainRun: result.trainRun.id,
-            corrections: result.corrections,
-            problems: result.problems,
-            gates: result.gates,
-            steps: result.steps,
+    .option('--tenant <id>', TENANT_HELP);
+  withQueueFlags(retrain)
+    .option('--detach', 'with --queue: return once the retraining is queued')
+    .action(
+      async (
+        name: string,
+        opts: TenantFlags & QueueFlags & { allowNoFeedback?: boolean; detach?: boolean },
+        cmd: Command,
+      ) => {
+        const flags = cmd.optsWithGlobals<GlobalFlags & QueueFlags>();
+        const tenant = cliTenant(opts.tenant);
+        const queue = queueFrom(flags);
+        if (opts.detach && !queue)
+          throw new SapphireError('BAD_INPUT', '--detach needs --queue', {
+            hint: 'e.g. --queue redis://127.0.0.1:6379 --detach, with `sapphire worker` processes running',
           });
-        for (const gate of result.gates) say(formatGate(gate));
-        say(
-          result.promoted
-            ? `\nRetrained ${name}: v${result.version.version} is now ${PRODUCTION_ALIAS} (was v${result.from.version}); run ${result.run.id}.`
-            : `\nRetrained ${name} as v${result.version.version}, but it was not promoted; ${PRODUCTION_ALIAS} stays v${result.from.version} (run ${result.run.id}).`,
-        );
-      });
-    });
+        await withProject(flags, [], async (ctx) => {
+          if (queue) {
+            const { enqueue, followJob } = await import('../../jobs/queue.ts');
+            const data: RetrainJobData = {
+              card: ctx.card,
+              tenant,
+              name,
+              actor: localActor(),
+              allowNoFeedback: opts.allowNoFeedback ?? false,
+              command: command(cmd),
+            };
+            // A retry resumes: the worker fails the dead attempt's run and retrainModel reuses its finished training.
+            const job = await enqueue(queue, 'work', 'retrain', data, DEFAULT_ATTEMPTS);
+            if (opts.detach) {
+              if (flags.json) return printJson({ job: job.id });
+              return say(
+                `Queued retraining of ${name} as job ${job.id}; see \`sapphire runs ls --kind retrain\` for its run.`,
+              );
+            }
+            const outcome = await followJob<QueuedRetrain>(queue, 'work', job.id as string, (p) => {
+              if (!flags.json && 'message' in p) note(`… ${p.message}`);
+            });
+            if (!outcome.promoted) process.exitCode = 1;
+            if (flags.json) return printJson({ job: job.id, ...outcome });
+            for (const gate of outcome.gates) say(formatGate(gate));
+            return say(
+              outcome.promoted
+                ? `\nRetrained ${name} on a worker: v${outcome.version} is now ${PRODUCTION_ALIAS} (was v${outcome.from}); run ${outcome.run}.`
+                : `\nRetrained ${name} on a worker as v${outcome.version}, but it was not promoted; ${PRODUCTION_ALIAS} stays v${outcome.from} (run ${outcome.run}).`,
+            );
+          }
+          const result = await retrainModel({
+            store: ctx.store,
+            card: ctx.card,
+            projectDir: ctx.dir,
+            tenant,
+            name,
+            actor: localActor(),
+            allowNoFeedback: opts.allowNoFeedback ?? false,
+            command: command(cmd),
+            onProgress: flags.json ? undefined : (m) => note(`… ${m}`),
+          });
+          if (!result.promoted) process.exitCode = 1;
+          if (flags.json)
+            return printJson({
+              run: result.run.id,
+              promoted: result.promoted,
+              from: result.from.version,
+              version: result.version.version,
+              dataset: result.dataset.id,
+              trainRun: result.trainRun.id,
+              corrections: result.corrections,
+              problems: result.problems,
+              gates: result.gates,
+              steps: result.steps,
+            });
+          for (const gate of result.gates) say(formatGate(gate));
+          say(
+            result.promoted
+              ? `\nRetrained ${name}: v${result.version.version} is now ${PRODUCTION_ALIAS} (was v${result.from.version}); run ${result.run.id}.`
+              : `\nRetrained ${name} as v${result.version.version}, but it was not promoted; ${PRODUCTION_ALIAS} stays v${result.from.version} (run ${result.run.id}).`,
+          );
+        });
+      },
+    );
 }

@@ -23,17 +23,21 @@ import type { StudyOptions } from '../../experiments/study.ts';
 import { formatMeanStd, type Summary } from '../../experiments/summary.ts';
 import { runSweep, type SearchSpec } from '../../experiments/sweep.ts';
 import { workerCount } from '../../experiments/worker-pool.ts';
+import { DEFAULT_ATTEMPTS, redactUrl, type StudyJobData, type StudySpec } from '../../jobs/queue-config.ts';
 import { resolveStoreUri } from '../../store/open-store.ts';
 import { type TrainConfig, trainConfigSchema } from '../../train/train-config.ts';
 import { type ProjectContext, withProject } from '../context.ts';
-import { type GlobalFlags, printJson, say, splitOverrides } from '../output.ts';
+import { type GlobalFlags, note, printJson, say, splitOverrides } from '../output.ts';
+import { type QueueFlags, queueFrom, withQueueFlags } from '../queue-flags.ts';
 import { createStudyProgress } from '../render/study-progress.ts';
 
 /** Flags every study command takes. */
-interface StudyFlags {
+interface StudyFlags extends QueueFlags {
   workers?: string;
   name?: string;
   tag?: string[];
+  attempts?: string;
+  detach?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -59,6 +63,23 @@ function studyOptions(ctx: ProjectContext, flags: GlobalFlags & StudyFlags, kind
     projectDir: ctx.dir,
   });
   const context: JobContext = { projectDir: ctx.dir, storeUri, card: ctx.card };
+  const queue = queueFrom(flags);
+  if (flags.detach && !queue)
+    throw new SapphireError(
+      'BAD_INPUT',
+      '--detach needs --queue: only queue workers run a study without you',
+      {
+        hint: 'e.g. --queue redis://127.0.0.1:6379 --detach, with `sapphire worker` processes running',
+      },
+    );
+  if (queue && flags.workers !== undefined)
+    throw new SapphireError(
+      'BAD_INPUT',
+      '--workers is for local processes; with --queue the workers are `sapphire worker`s',
+      {
+        hint: 'drop --workers, or drop --queue to run locally',
+      },
+    );
   return {
     store: ctx.store,
     context,
@@ -66,7 +87,58 @@ function studyOptions(ctx: ProjectContext, flags: GlobalFlags & StudyFlags, kind
     name: flags.name ?? kind,
     tags: flags.tag ?? [],
     command: ['sapphire', ...process.argv.slice(2)].join(' '),
+    runner: queue
+      ? async (jobs, runOptions) => {
+          // BullMQ loads only when a study really uses the queue.
+          const { queueRunner } = await import('../../jobs/queue.ts');
+          return queueRunner({ ...queue, card: ctx.card, attempts: attemptsOf(flags) })(jobs, runOptions);
+        }
+      : undefined,
   };
+}
+
+function attemptsOf(flags: StudyFlags): number {
+  return flags.attempts === undefined
+    ? DEFAULT_ATTEMPTS
+    : intOption('--attempts', flags.attempts, DEFAULT_ATTEMPTS);
+}
+
+/**
+ * With `--detach`: sends the whole study to the queue (a worker coordinates it), prints how to follow it and
+ * returns true; otherwise returns false and the study runs here.
+ */
+async function detachStudy(
+  ctx: ProjectContext,
+  flags: GlobalFlags & StudyFlags,
+  options: StudyOptions,
+  study: StudySpec,
+): Promise<boolean> {
+  const queue = queueFrom(flags);
+  if (!flags.detach || !queue) return false;
+  const attempts = attemptsOf(flags);
+  const data: StudyJobData = {
+    card: ctx.card,
+    study,
+    name: options.name ?? study.kind,
+    tags: options.tags ?? [],
+    command: options.command ?? null,
+    attempts,
+  };
+  const { enqueue, waitForStudyId } = await import('../../jobs/queue.ts');
+  const job = await enqueue(queue, 'studies', 'study', data, attempts);
+  const jobId = job.id as string;
+  if (!flags.json) note(`Queued study job ${jobId}; waiting for a worker to start it…`);
+  const studyId = await waitForStudyId(queue, jobId, 15_000);
+  if (flags.json) {
+    printJson({ job: jobId, study: studyId, queue: redactUrl(queue.url) });
+    return true;
+  }
+  say(
+    studyId
+      ? `Study ${studyId} runs on the queue's workers. Follow it: sapphire study watch ${studyId}`
+      : `No worker has started it yet. Follow it: sapphire study watch --job ${jobId} --queue ${redactUrl(queue.url)}`,
+  );
+  return true;
 }
 
 function loadStudyConfig(file: string, overrides: string[]): TrainConfig {
@@ -74,10 +146,17 @@ function loadStudyConfig(file: string, overrides: string[]): TrainConfig {
 }
 
 function withStudyFlags(command: Command): Command {
-  return command
-    .option('--workers <n>', 'local worker processes (default: one per core; 0 runs in this process)')
-    .option('--name <name>', 'name of the study run')
-    .option('--tag <tag>', 'tag the study run (repeatable)', collect);
+  return withQueueFlags(
+    command
+      .option('--workers <n>', 'local worker processes (default: one per core; 0 runs in this process)')
+      .option('--name <name>', 'name of the study run')
+      .option('--tag <tag>', 'tag the study run (repeatable)', collect),
+  )
+    .option(
+      '--attempts <n>',
+      `with --queue: tries per job before it is marked failed (default ${DEFAULT_ATTEMPTS})`,
+    )
+    .option('--detach', 'with --queue: hand the whole study to the workers and return at once');
 }
 
 async function withProgress<T>(
@@ -158,6 +237,7 @@ export function registerStudyCommands(program: Command): void {
       }
       await withProject(flags, [], async (ctx) => {
         const options = studyOptions(ctx, flags, 'sweep');
+        if (await detachStudy(ctx, flags, options, { kind: 'sweep', config, search })) return;
         const total = search.mode === 'grid' ? gridSize(search.dimensions) : search.trials;
         const metric = `dev.${ctx.card.metrics.primary}`;
         const result = await withProgress(flags, 'sweep', total, metric, options, (o) =>
@@ -276,6 +356,16 @@ export function registerStudyCommands(program: Command): void {
         if (opts.nested !== undefined) {
           const inner = intOption('--nested', opts.nested, 3);
           const dimensions = (opts.search ?? []).map(parseGridSpec);
+          if (
+            await detachStudy(ctx, flags, options, {
+              kind: 'nested-cv',
+              config,
+              folds: spec,
+              inner,
+              dimensions,
+            })
+          )
+            return;
           const candidates = gridSize(dimensions);
           const total = spec.k * spec.repeats * (candidates * inner + 1);
           const result = await withProgress(flags, 'nested cv', total, metric, options, (o) =>
@@ -310,6 +400,7 @@ export function registerStudyCommands(program: Command): void {
             );
           return reportHint(result.study.id);
         }
+        if (await detachStudy(ctx, flags, options, { kind: 'cv', config, folds: spec })) return;
         const result = await withProgress(flags, 'cv', spec.k * spec.repeats, metric, options, (o) =>
           runCrossValidation(config, spec, o),
         );
@@ -380,6 +471,8 @@ export function registerStudyCommands(program: Command): void {
       const seeds = intOption('--seeds', opts.seeds, 3);
       await withProject(flags, [], async (ctx) => {
         const options = studyOptions(ctx, flags, 'curve');
+        const curveSpec = { fractions, seeds, stratify: opts.stratify === true, vary };
+        if (await detachStudy(ctx, flags, options, { kind: 'curve', config, curve: curveSpec })) return;
         const variants = vary && vary.distribution.kind === 'choice' ? vary.distribution.values.length : 1;
         const total = fractions.length * seeds * variants;
         const result = await withProgress(
@@ -388,7 +481,7 @@ export function registerStudyCommands(program: Command): void {
           total,
           `dev.${ctx.card.metrics.primary}`,
           options,
-          (o) => runLearningCurve(config, { fractions, seeds, stratify: opts.stratify === true, vary }, o),
+          (o) => runLearningCurve(config, curveSpec, o),
         );
         if (flags.json)
           return printJson({
@@ -440,6 +533,10 @@ export function registerStudyCommands(program: Command): void {
         throw new SapphireError('BAD_INPUT', '--seeds must be at least 1', { hint: 'e.g. --seeds 3' });
       const seeds =
         count === null ? ladder.seeds : Array.from({ length: count }, (_, i) => (ladder.seeds[0] ?? 13) + i);
+      if (flags.detach)
+        throw new SapphireError('BAD_INPUT', '--detach is not available for the ladder', {
+          hint: 'run it with --queue (the rungs train on the workers while this command follows them)',
+        });
       const options = studyOptions(ctx, flags, 'ladder');
       const total = ladder.rungs.length * seeds.length;
       const result = await withProgress(
