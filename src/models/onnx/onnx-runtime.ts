@@ -74,7 +74,7 @@ export async function runFeeds(
 ): Promise<Float32Array> {
   const result = await session.run(toTensors(feeds));
   const tensor = result[output];
-  if (!tensor || tensor.type !== 'float32') {
+  if (tensor?.type !== 'float32') {
     throw new SapphireError('DATA_INVALID', `the ONNX graph gave no float32 output "${output}"`, {
       hint: 'export the model again with `sapphire models export-onnx`',
     });

@@ -61,7 +61,9 @@ for (const [name, config] of CASES) {
     );
     const a = (await ortModel.predictAsync(INPUTS)).flatMap((p) => p.spans ?? []);
     const n = model.predict(INPUTS).flatMap((p) => p.spans ?? []);
-    a.forEach((s, i) => assert.ok(Math.abs(s.score - n[i]!.score) < 1e-4, `span ${i} confidence`));
+    for (const [i, s] of a.entries()) {
+      assert.ok(Math.abs(s.score - n[i]!.score) < 1e-4, `span ${i} confidence`);
+    }
     assert.throws(() => ortModel.predict(INPUTS), /predictAsync/);
     await ortModel.close();
   });
