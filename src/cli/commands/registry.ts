@@ -14,6 +14,7 @@ import {
 } from '../../store/serving-store.ts';
 import { withProject } from '../context.ts';
 import { type GlobalFlags, note, printJson, say } from '../output.ts';
+import { registerExportOnnxCommand } from './export-onnx.ts';
 
 interface TenantFlags {
   tenant?: string;
@@ -120,6 +121,8 @@ export function registerRegistryCommands(program: Command): void {
         ),
       );
     });
+
+  registerExportOnnxCommand(models);
 
   models
     .command('ls')

@@ -149,9 +149,12 @@ export class OnnxRuntimeModel implements Model {
     );
   }
 
-  /** Loads a model directory natively, then its `model.onnx` when present (else exports it in memory). */
-  static async load(dir: string, options: OrtOptions = {}): Promise<OnnxRuntimeModel> {
-    const model = await loadModel(dir);
+  /**
+   * Loads a model directory natively (or takes `options.model`, already loaded from it), then its
+   * `model.onnx` when present (else exports the graph in memory).
+   */
+  static async load(dir: string, options: OrtOptions & { model?: Model } = {}): Promise<OnnxRuntimeModel> {
+    const model = options.model ?? (await loadModel(dir));
     const native = exportableOrThrow(model, dir);
     let bytes: Uint8Array | undefined;
     try {
