@@ -13,7 +13,7 @@ import { ConfigError, NotFoundError, SapphireError } from '../core/errors.ts';
 import type { SliceDefinition } from '../data/slices.ts';
 import type { Example, TaskKind } from '../data/types.ts';
 import { type EvaluationReport, evaluatePredictions, primaryMetricNames } from '../metrics/evaluate.ts';
-import { loadModel, type Model, type Prediction } from '../models/index.ts';
+import { loadModel, type Model, type Prediction, predictMany } from '../models/index.ts';
 import { collectProvenance } from '../store/provenance.ts';
 import { MODEL_PREFIX, materializeModel } from '../store/run-artifacts.ts';
 import type { DatasetVersion, Run, Store } from '../store/store.ts';
@@ -133,13 +133,13 @@ const DEFAULT_BATCH = 256;
 const DEFAULT_MIN_SLICE = 20;
 const DEFAULT_LAG = 0.05;
 
-function predictInBatches(options: AnalyzeOptions): Prediction[] {
+async function predictInBatches(options: AnalyzeOptions): Promise<Prediction[]> {
   const { model, examples, onProgress } = options;
   const size = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
   const out: Prediction[] = [];
   onProgress?.({ step: 'predict', done: 0, total: examples.length });
   for (let i = 0; i < examples.length; i += size) {
-    out.push(...model.predict(examples.slice(i, i + size).map(inputOf)));
+    out.push(...(await predictMany(model, examples.slice(i, i + size).map(inputOf))));
     onProgress?.({ step: 'predict', done: Math.min(examples.length, i + size), total: examples.length });
   }
   return out;
@@ -183,7 +183,7 @@ export async function analyzeModel(options: AnalyzeOptions): Promise<AnalysisRep
     });
   }
   const labels = options.labels && options.labels.length > 0 ? options.labels : undefined;
-  const predictions = options.predictions ? [...options.predictions] : predictInBatches(options);
+  const predictions = options.predictions ? [...options.predictions] : await predictInBatches(options);
 
   onProgress?.({ step: 'evaluate' });
   const evaluation = evaluatePredictions(task, examples, predictions, labels ? { labels } : {});
@@ -223,7 +223,7 @@ export async function analyzeModel(options: AnalyzeOptions): Promise<AnalysisRep
   const suspects = suspectLabelNoise(task, examples, sets, { threshold });
 
   onProgress?.({ step: 'bug-checks' });
-  const checks = runBugChecks(model, examples, {
+  const checks = await runBugChecks(model, examples, {
     task,
     ...(labels ? { labels } : {}),
     ...(options.bugSample !== undefined ? { sample: options.bugSample } : {}),

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { didYouMean } from '../core/config.ts';
 import { createRng, type Rng } from '../core/rng.ts';
 import type { Example, Span, TaskKind } from '../data/types.ts';
-import type { Model, PredictedSpan, Prediction } from '../models/model.ts';
+import { type Model, type PredictedSpan, type Prediction, predictMany } from '../models/model.ts';
 import {
   checkExpectations,
   describeSpan,
@@ -641,13 +641,18 @@ function summarise(
   };
 }
 
-function runMft(
+async function runMft(
   model: Model,
   test: Extract<BehaviourTest, { type: 'mft' }>,
   keep: number,
-): BehaviouralTestResult {
+): Promise<BehaviouralTestResult> {
   const filled = expandTemplate(test.template, test.fill, test.limit, test.seed);
-  const predictions = filled.length ? model.predict(filled.map((f) => ({ text: f.text }))) : [];
+  const predictions = filled.length
+    ? await predictMany(
+        model,
+        filled.map((f) => ({ text: f.text })),
+      )
+    : [];
   const failures: BehaviouralFailure[] = [];
   filled.forEach((f, i) => {
     const prediction = predictions[i] ?? {};
@@ -676,8 +681,18 @@ async function runPerturbation(
     const perturbed = perturbText(example.text, test.perturb, { spans: example.spans, rng });
     if (perturbed) pairs.push({ text: example.text, perturbed });
   }
-  const before = pairs.length ? model.predict(pairs.map((p) => ({ text: p.text }))) : [];
-  const after = pairs.length ? model.predict(pairs.map((p) => ({ text: p.perturbed.text }))) : [];
+  const before = pairs.length
+    ? await predictMany(
+        model,
+        pairs.map((p) => ({ text: p.text })),
+      )
+    : [];
+  const after = pairs.length
+    ? await predictMany(
+        model,
+        pairs.map((p) => ({ text: p.perturbed.text })),
+      )
+    : [];
   const failures: BehaviouralFailure[] = [];
   let cases = 0;
   pairs.forEach((pair, i) => {
@@ -723,7 +738,9 @@ export async function runBehaviouralTests(
   const results: BehaviouralTestResult[] = [];
   for (const test of tests) {
     results.push(
-      test.type === 'mft' ? runMft(model, test, keep) : await runPerturbation(model, test, examplesFor, keep),
+      test.type === 'mft'
+        ? await runMft(model, test, keep)
+        : await runPerturbation(model, test, examplesFor, keep),
     );
   }
   return results;

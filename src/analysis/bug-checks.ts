@@ -20,7 +20,13 @@
 import { ConfigError } from '../core/errors.ts';
 import { createRng } from '../core/rng.ts';
 import type { Example, TaskKind, Token } from '../data/types.ts';
-import type { LabelScore, Model, ModelInput, Prediction } from '../models/model.ts';
+import {
+  type LabelScore,
+  type Model,
+  type ModelInput,
+  type Prediction,
+  predictMany,
+} from '../models/model.ts';
 import { tokenize as defaultTokenize } from '../text/tokenizer.ts';
 
 /** The outcome of one bug check. */
@@ -307,14 +313,14 @@ function labelled(exampleId: string, details: readonly string[]): Detail[] {
  * Runs the bug checks on a fitted model over a sample of examples; each check is reported separately.
  *
  * @example
- * const checks = runBugChecks(model, dev, { task: 'ner', labels: card.labels });
+ * const checks = await runBugChecks(model, dev, { task: 'ner', labels: card.labels });
  * checks.filter((c) => !c.passed).map((c) => c.summary);
  */
-export function runBugChecks(
+export async function runBugChecks(
   model: Model,
   examples: readonly Example[],
   options: BugCheckOptions,
-): BugCheck[] {
+): Promise<BugCheck[]> {
   if (model.task !== options.task) {
     throw new ConfigError(`model ${model.name} solves task ${model.task}, not ${options.task}`, {
       path: 'task',
@@ -325,7 +331,7 @@ export function runBugChecks(
   const maxDetails = options.maxDetails ?? DEFAULT_MAX_DETAILS;
   const tokenizer = options.tokenize ?? defaultTokenize;
   const inputs = sample.map(inputOf);
-  const batch = model.predict(inputs);
+  const batch = await predictMany(model, inputs);
   const n = sample.length;
 
   const validity: Detail[] = [];
@@ -338,16 +344,16 @@ export function runBugChecks(
   });
 
   const batchDiffs: Detail[] = [];
-  sample.forEach((example, i) => {
-    const single = model.predict([inputs[i]!]);
+  for (const [i, example] of sample.entries()) {
+    const single = await predictMany(model, [inputs[i]!]);
     const diff =
       single.length !== 1
         ? `${single.length} predictions returned for one input`
         : predictionDifference(batch[i], single[0], BATCH_TOLERANCE, ['batch', 'single']);
     if (diff) batchDiffs.push({ exampleId: example.id, detail: diff });
-  });
+  }
 
-  const again = model.predict(inputs);
+  const again = await predictMany(model, inputs);
   const repeatDiffs: Detail[] = [];
   if (again.length !== batch.length) {
     repeatDiffs.push({ exampleId: '(batch)', detail: `${batch.length} then ${again.length} predictions` });
@@ -423,8 +429,8 @@ export async function seedDeterminismCheck(
     { seed },
   );
   const inputs = probeSample.map(inputOf);
-  const a = first.predict(inputs);
-  const b = second.predict(inputs);
+  const a = await predictMany(first, inputs);
+  const b = await predictMany(second, inputs);
   const diffs: Detail[] = [];
   probeSample.forEach((example, i) => {
     const diff = predictionDifference(a[i], b[i], REPEAT_TOLERANCE, ['first fit', 'second fit']);

@@ -24,7 +24,7 @@ import { z } from 'zod';
 import { didYouMean, formatPath, validateConfig } from '../core/config.ts';
 import { NotFoundError, type Problem, SapphireError, throwIfProblems } from '../core/errors.ts';
 import type { TaskKind } from '../data/types.ts';
-import type { Model, PredictedSpan, Prediction } from '../models/model.ts';
+import { type Model, type PredictedSpan, type Prediction, predictMany } from '../models/model.ts';
 import { wholeWordOccurrences } from '../text/whole-words.ts';
 
 /** An entity picked by its surface text (optionally its n-th whole-word occurrence) or by character offsets. */
@@ -569,8 +569,13 @@ export function checkExpectations(
  * const report = runEarmarks(model, loadEarmarks('earmarks.jsonl'));
  * if (report.failed.length > 0) console.log(report.failed.map(formatEarmarkFailure).join('\n\n'));
  */
-export function runEarmarks(model: Model, earmarks: readonly Earmark[]): EarmarkReport {
-  const predictions = earmarks.length ? model.predict(earmarks.map((e) => ({ text: e.text }))) : [];
+export async function runEarmarks(model: Model, earmarks: readonly Earmark[]): Promise<EarmarkReport> {
+  const predictions = earmarks.length
+    ? await predictMany(
+        model,
+        earmarks.map((e) => ({ text: e.text })),
+      )
+    : [];
   const failed: EarmarkResult[] = [];
   earmarks.forEach((earmark, i) => {
     const prediction = predictions[i] ?? {};

@@ -217,7 +217,7 @@ export async function runModelTests(options: ModelTestsOptions): Promise<ModelTe
     provenance: { ...collectProvenance(projectDir, options.command ?? null) },
   });
   try {
-    const earmarkReport = earmarks ? runEarmarks(model, earmarks) : null;
+    const earmarkReport = earmarks ? await runEarmarks(model, earmarks) : null;
     const behaviour = await runBehaviouralTests(model, tests, data.load, {
       examplesPerTest: options.examplesPerTest,
     });

@@ -91,12 +91,33 @@ export interface Model {
   readonly task: TaskKind;
   /** Trains on `train`, using `dev` for early stopping where the model supports it. */
   fit(train: Example[], dev?: Example[], options?: FitOptions): Promise<FitReport>;
-  /** Predicts for a batch; throws NotFittedError before fit or load. */
+  /**
+   * Predicts for a batch; throws NotFittedError before fit or load. Models whose runtime is asynchronous
+   * (ONNX Runtime) throw here and implement `predictAsync`: library callers go through `predictMany`.
+   */
   predict(inputs: ModelInput[]): Prediction[];
+  /** Predicts for a batch asynchronously; only models with an asynchronous runtime implement it. */
+  predictAsync?(inputs: ModelInput[]): Promise<Prediction[]>;
   /** Top features behind each predicted label or entity of one input. */
   explain(input: ModelInput, topK?: number): Explanation[];
   /** The filled configuration (every default written out). */
   config(): Record<string, unknown>;
   /** Writes the model to a directory (filled config + weights + labels). */
   save(dir: string): Promise<void>;
+}
+
+/**
+ * Predicts for a batch with whichever runtime the model has: `predictAsync` when it implements one
+ * (ONNX Runtime), else the synchronous `predict`. Every library caller outside `models/` uses this.
+ *
+ * @example
+ * const [p] = await predictMany(model, [{ text: 'where is my card?' }]);
+ */
+export function predictMany(model: Model, inputs: ModelInput[]): Promise<Prediction[]> {
+  if (model.predictAsync) return model.predictAsync(inputs);
+  try {
+    return Promise.resolve(model.predict(inputs));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

@@ -12,7 +12,7 @@ import type { ProblemCard } from '../core/project.ts';
 import type { Example } from '../data/types.ts';
 import { evaluatePredictions } from '../metrics/evaluate.ts';
 import { compareSystems } from '../metrics/significance.ts';
-import type { Model, Prediction } from '../models/model.ts';
+import { type Model, type Prediction, predictMany } from '../models/model.ts';
 import type { GateOutcome, ModelVersion } from '../store/serving-store.ts';
 import type { Store } from '../store/store.ts';
 import { loadRegisteredModel } from './materialize.ts';
@@ -98,8 +98,11 @@ const signed = (x: number): string => `${x < 0 ? '−' : '+'}${Math.abs(x).toFix
 const pText = (p: number): string => (p < 0.001 ? '< 0.001' : `= ${p.toFixed(3)}`);
 const ms = (x: number): string => (x < 10 ? x.toFixed(2) : x.toFixed(1));
 
-function predict(model: Model, examples: readonly Example[]): Prediction[] {
-  return model.predict(examples.map((e) => ({ text: e.text, tokens: e.tokens })));
+function predict(model: Model, examples: readonly Example[]): Promise<Prediction[]> {
+  return predictMany(
+    model,
+    examples.map((e) => ({ text: e.text, tokens: e.tokens })),
+  );
 }
 
 function failure(gate: string, error: unknown, what: string): GateOutcome {
@@ -144,13 +147,13 @@ export async function runGates(inputs: GateInputs): Promise<GateOutcome[]> {
     progress(
       `predicting ${data.examples.length} gate examples with ${inputs.candidate.name}@${inputs.candidate.version}`,
     );
-    const candidatePredictions = predict(inputs.candidateModel, data.examples);
+    const candidatePredictions = await predict(inputs.candidateModel, data.examples);
     gates.push(await metricGate(inputs, settings, data, candidatePredictions));
     gates.push(...acceptanceGates(card, data, candidatePredictions));
   }
-  if (settings.earmarks) gates.push(earmarksGate(inputs));
+  if (settings.earmarks) gates.push(await earmarksGate(inputs));
   progress(`timing ${settings.latency.samples} single-text predictions`);
-  gates.push(latencyGate(inputs.candidateModel, settings, data));
+  gates.push(await latencyGate(inputs.candidateModel, settings, data));
   return gates;
 }
 
@@ -185,7 +188,7 @@ async function metricGate(
   try {
     inputs.onProgress?.(`predicting the gate examples with ${alias} (${current.name}@${current.version})`);
     const model = await loadRegisteredModel(inputs.store, current, inputs.cacheRoot);
-    currentPredictions = predict(model, data.examples);
+    currentPredictions = await predict(model, data.examples);
   } catch (error) {
     return failure('metric', error, `could not run ${alias} (v${current.version}) for comparison`);
   }
@@ -253,7 +256,7 @@ function acceptanceGates(card: ProblemCard, data: GateData, predictions: Predict
   });
 }
 
-function earmarksGate(inputs: GateInputs): GateOutcome {
+async function earmarksGate(inputs: GateInputs): Promise<GateOutcome> {
   const file = join(inputs.projectDir, EARMARKS_FILE);
   if (!existsSync(file))
     return {
@@ -265,7 +268,7 @@ function earmarksGate(inputs: GateInputs): GateOutcome {
   try {
     inputs.onProgress?.(`checking ${EARMARKS_FILE}`);
     const earmarks = loadEarmarks(file, { task: inputs.card.task, labels: inputs.card.labels });
-    const report = runEarmarks(inputs.candidateModel, earmarks);
+    const report = await runEarmarks(inputs.candidateModel, earmarks);
     const failed = report.failed.map((f) => ({
       id: f.id,
       line: f.line,
@@ -302,17 +305,21 @@ const FALLBACK_TEXTS = [
   'Nike Air Max 90 white',
 ];
 
-function latencyGate(model: Model, settings: GateSettings, data: GateData | null): GateOutcome {
+async function latencyGate(
+  model: Model,
+  settings: GateSettings,
+  data: GateData | null,
+): Promise<GateOutcome> {
   const pool = data?.examples.map((e) => e.text) ?? FALLBACK_TEXTS;
   const texts = pool.length > 0 ? pool : FALLBACK_TEXTS;
   const n = settings.latency.samples;
   try {
-    for (let i = 0; i < Math.min(10, n); i++) model.predict([{ text: texts[i % texts.length]! }]);
+    for (let i = 0; i < Math.min(10, n); i++) await predictMany(model, [{ text: texts[i % texts.length]! }]);
     const times: number[] = [];
     for (let i = 0; i < n; i++) {
       const text = texts[i % texts.length]!;
       const start = process.hrtime.bigint();
-      model.predict([{ text }]);
+      await predictMany(model, [{ text }]);
       times.push(Number(process.hrtime.bigint() - start) / 1e6);
     }
     times.sort((a, b) => a - b);

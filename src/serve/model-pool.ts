@@ -1,5 +1,5 @@
 import { NotFoundError, SapphireError } from '../core/errors.ts';
-import type { Model } from '../models/model.ts';
+import { type Model, predictMany } from '../models/model.ts';
 import { loadServedModel } from '../registry/materialize.ts';
 import { type AliasPointer, type ModelVersion, PRODUCTION_ALIAS } from '../store/serving-store.ts';
 import type { Store } from '../store/store.ts';
@@ -281,7 +281,7 @@ export class ModelPool implements ModelProvider {
     const label = `${version.tenant}/${version.name}@${version.version}`;
     try {
       const model = await this.load(version);
-      model.predict([{ text: WARM_UP_TEXT }]);
+      await predictMany(model, [{ text: WARM_UP_TEXT }]);
       this.logger?.info({ model: label, architecture: version.architecture }, 'model loaded and warmed up');
       return { version, model, loadedAt: new Date().toISOString() };
     } catch (error) {

@@ -5,7 +5,7 @@ import { SapphireError } from '../core/errors.ts';
 import type { ProblemCard } from '../core/project.ts';
 import type { Example, TaskKind } from '../data/types.ts';
 import { type EvaluationReport, evaluatePredictions } from '../metrics/evaluate.ts';
-import type { Model, Prediction, TrainProgress } from '../models/model.ts';
+import { type Model, type Prediction, predictMany, type TrainProgress } from '../models/model.ts';
 import { createModel } from '../models/registry.ts';
 import { collectProvenance } from '../store/provenance.ts';
 import { saveModelArtifacts, savePredictions } from '../store/run-artifacts.ts';
@@ -142,23 +142,26 @@ function prefixed(prefix: string, report: EvaluationReport | null): Record<strin
 }
 
 /** Predicts a split and evaluates it against its gold annotations. */
-export function evaluateModel(
+export async function evaluateModel(
   model: Model,
   examples: Example[],
   task: TaskKind,
   labels?: string[],
-): EvaluationReport {
-  return predictAndEvaluate(model, examples, task, labels).report;
+): Promise<EvaluationReport> {
+  return (await predictAndEvaluate(model, examples, task, labels)).report;
 }
 
 /** Predicts a split and evaluates it, keeping the predictions (for the run's artifacts and significance tests). */
-export function predictAndEvaluate(
+export async function predictAndEvaluate(
   model: Model,
   examples: Example[],
   task: TaskKind,
   labels?: string[],
-): { predictions: Prediction[]; report: EvaluationReport } {
-  const predictions = model.predict(examples.map((e) => ({ text: e.text, tokens: e.tokens })));
+): Promise<{ predictions: Prediction[]; report: EvaluationReport }> {
+  const predictions = await predictMany(
+    model,
+    examples.map((e) => ({ text: e.text, tokens: e.tokens })),
+  );
   return { predictions, report: evaluatePredictions(task, examples, predictions, { labels }) };
 }
 
@@ -243,12 +246,12 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     const evaluations: Record<string, EvaluationReport> = {};
     let metrics: Record<string, number> = {};
     if (options.evaluateTrain !== false) {
-      evaluations.train = evaluateModel(model, chosen.train, card.task, labels);
+      evaluations.train = await evaluateModel(model, chosen.train, card.task, labels);
       metrics = { ...metrics, ...prefixed('train', evaluations.train) };
     }
     for (const [name, examples] of Object.entries(chosen.evaluate)) {
       if (examples.length === 0) continue;
-      const { predictions, report } = predictAndEvaluate(model, examples, card.task, labels);
+      const { predictions, report } = await predictAndEvaluate(model, examples, card.task, labels);
       evaluations[name] = report;
       metrics = { ...metrics, ...prefixed(name, report) };
       await savePredictions(store, run.id, name, examples, predictions);
@@ -358,7 +361,7 @@ export async function recordEvaluation(
   try {
     const started = performance.now();
     const labels = card.labels.length ? card.labels : undefined;
-    const { predictions, report } = predictAndEvaluate(model, examples, model.task, labels);
+    const { predictions, report } = await predictAndEvaluate(model, examples, model.task, labels);
     const seconds = (performance.now() - started) / 1000;
     await savePredictions(store, run.id, set, examples, predictions);
     const finished = await store.finishRun(run.id, {

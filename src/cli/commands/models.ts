@@ -8,7 +8,7 @@ import { readUtf8 } from '../../data/formats/read-text.ts';
 import { spansToTags } from '../../data/formats/tagging.ts';
 import type { Example } from '../../data/types.ts';
 import { renderEvaluation } from '../../metrics/render.ts';
-import { loadModel, type Prediction } from '../../models/index.ts';
+import { loadModel, type Prediction, predictMany } from '../../models/index.ts';
 import { escapeHtml, highlightHtml } from '../../text/html-to-text.ts';
 import { OffsetMap } from '../../text/offset-map.ts';
 import { tokenize } from '../../text/tokenizer.ts';
@@ -157,7 +157,10 @@ export function registerModelCommands(program: Command): void {
           throw new SapphireError('BAD_INPUT', 'nothing to predict on', {
             hint: 'pass --text "…" or --file <path>',
           });
-        const predictions = model.predict(inputs.map((e) => ({ text: e.text, tokens: e.tokens })));
+        const predictions = await predictMany(
+          model,
+          inputs.map((e) => ({ text: e.text, tokens: e.tokens })),
+        );
         if (opts.format === 'json') {
           const k = opts.explain === true ? 5 : opts.explain;
           return printJson(

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyRequest } from 'fastify';
 import { SapphireError } from '../../core/errors.ts';
-import type { ModelInput } from '../../models/model.ts';
+import { type ModelInput, predictMany } from '../../models/model.ts';
 import type { LoggedPrediction } from '../../store/serving-store.ts';
 import { htmlToText } from '../../text/html-to-text.ts';
 import type { OffsetMap } from '../../text/offset-map.ts';
@@ -224,7 +224,7 @@ export const predictRoutes: RoutePlugin = (app, ctx) => {
       try {
         const { items, batch } = itemsOf(request.body, ctx);
         const inputs: ModelInput[] = items.map((item) => ({ text: item.text }));
-        const predictions = model.predict(inputs);
+        const predictions = await predictMany(model, inputs);
         const cached = overrides.get(caller.tenant, version.name);
         const compiled: CompiledOverrides = cached instanceof Promise ? await cached : cached;
         const results: PredictResult[] = new Array(items.length);
