@@ -34,8 +34,9 @@ export function registerExportOnnxCommand(models: Command): void {
     )
     .addHelpText(
       'after',
-      '\nExports bilstm-crf.v1, idcnn-crf.v1 (emissions), embedding-bag.v1, text-cnn.v1 (logits) and linear.v1\n' +
-        '(margins). The folder loads natively and through ONNX Runtime (serve.runtime: onnx uses its model.onnx).',
+      '\nExports bilstm-crf.v1, idcnn-crf.v1 (emissions), embedding-bag.v1, text-cnn.v1 (logits), linear.v1 (margins),\n' +
+        'crf.v1 and perceptron.v1 (state scores). The folder loads natively and through ONNX Runtime\n' +
+        '(serve.runtime: onnx uses its model.onnx).',
     )
     .action(async (ref: string, opts: ExportFlags, cmd: Command) => {
       const flags = cmd.optsWithGlobals<GlobalFlags>();

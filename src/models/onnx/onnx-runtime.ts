@@ -97,7 +97,7 @@ export async function scoreThroughOrt(
 export function exportableOrThrow(model: Model, where: string): OnnxExportable {
   if (!isOnnxExportable(model)) {
     throw new SapphireError('BAD_INPUT', `${where}: ${model.name} models cannot be exported to ONNX`, {
-      hint: 'ONNX export covers bilstm-crf.v1, idcnn-crf.v1, embedding-bag.v1, text-cnn.v1 and linear.v1; serve others natively',
+      hint: 'ONNX export covers bilstm-crf.v1, idcnn-crf.v1, embedding-bag.v1, text-cnn.v1, linear.v1, crf.v1 and perceptron.v1; serve others natively',
     });
   }
   return model;
