@@ -107,7 +107,7 @@ async function measure(
     singleP99Ms: Number(p99(st).toFixed(3)),
   };
   console.log(
-    `${network.padEnd(22)} ${engine.padEnd(26)} ${part.padEnd(10)} ${String(row.batchTokensPerSecond).padStart(9)} tok/s (${row.batchTokensPerCpuSecond} per CPU-s)  1 sentence ${row.singleMedianMs} ms (p99 ${row.singleP99Ms})`,
+    `${network.padEnd(22)} ${engine.padEnd(38)} ${part.padEnd(10)} ${String(row.batchTokensPerSecond).padStart(9)} tok/s (${row.batchTokensPerCpuSecond} per CPU-s)  1 sentence ${row.singleMedianMs} ms (p99 ${row.singleP99Ms})`,
   );
   return row;
 }
@@ -151,25 +151,30 @@ async function benchNetwork(name: string, config: Record<string, unknown>): Prom
     ),
   );
   const graph = model.toOnnx();
-  for (const threads of [1, 2]) {
-    const session = await createOrtSession(graph.bytes, { threads });
+  for (const [threads, spin] of [
+    [1, false],
+    [2, false],
+    [2, true],
+  ] as const) {
+    const engine = `onnxruntime-node, ${threads} thread${threads > 1 ? 's' : ''}${spin ? ', spinning' : ''}`;
+    const session = await createOrtSession(graph.bytes, { threads, spin });
     const feedsB = jobB.feeds(0);
     const feedsS = jobS.feeds(0);
     rows.push(
       await measure(
         name,
-        `onnxruntime-node, ${threads} thread${threads > 1 ? 's' : ''}`,
+        engine,
         'scores',
         () => runFeeds(session, feedsB, graph.output),
         () => runFeeds(session, feedsS, graph.output),
       ),
     );
     await session.release();
-    const ortModel = await OnnxRuntimeModel.fromModel(model, { threads });
+    const ortModel = await OnnxRuntimeModel.fromModel(model, { threads, spin });
     rows.push(
       await measure(
         name,
-        `onnxruntime-node, ${threads} thread${threads > 1 ? 's' : ''}`,
+        engine,
         'end to end',
         () => ortModel.predictAsync(batch),
         () => ortModel.predictAsync(one),
@@ -197,7 +202,7 @@ function torchRows(): { rows: Row[]; note?: string } {
   const rows = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Row[];
   for (const r of rows)
     console.log(
-      `${r.network.padEnd(22)} ${r.engine.padEnd(26)} ${r.part.padEnd(10)} ${String(r.batchTokensPerSecond).padStart(9)} tok/s  1 sentence ${r.singleMedianMs} ms (p99 ${r.singleP99Ms})`,
+      `${r.network.padEnd(22)} ${r.engine.padEnd(38)} ${r.part.padEnd(10)} ${String(r.batchTokensPerSecond).padStart(9)} tok/s  1 sentence ${r.singleMedianMs} ms (p99 ${r.singleP99Ms})`,
     );
   return { rows, note: `PyTorch ${probe.stdout.trim()} (Debian), scores only, no CRF decoding` };
 }
