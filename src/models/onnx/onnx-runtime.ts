@@ -136,23 +136,28 @@ export class OnnxRuntimeModel implements Model {
     this.graphSource = graphSource;
   }
 
-  /** Wraps a fitted exportable model: exports its graph (or uses `graph`) and opens one session. */
+  /** Wraps a fitted exportable model: exports its graph (or uses the bytes of a shipped `graph`) and opens one session. */
   static async fromModel(
     model: Model,
-    options: OrtOptions & { graph?: OnnxGraph; where?: string } = {},
+    options: OrtOptions & { graph?: Uint8Array; where?: string } = {},
   ): Promise<OnnxRuntimeModel> {
-    const native = exportableOrThrow(model, options.where ?? model.name);
-    const exported = native.toOnnx();
-    const graph = options.graph ?? exported;
-    const session = await createOrtSession(graph.bytes, options);
+    const where = options.where ?? model.name;
+    const native = exportableOrThrow(model, where);
+    const bytes = options.graph ?? native.toOnnx().bytes;
+    const session = await createOrtSession(bytes, options);
+    const [output] = session.outputNames;
+    if (session.outputNames.length !== 1 || !output) {
+      await session.release();
+      throw new SapphireError(
+        'DATA_INVALID',
+        `${where}: ${ONNX_FILE} must have exactly one output (the scores)`,
+        {
+          hint: 'export the model again with `sapphire models export-onnx`',
+        },
+      );
+    }
     const source = options.graph ? 'file' : 'exported';
-    return new OnnxRuntimeModel(
-      native,
-      session,
-      exported.output,
-      source,
-      options.threads ?? DEFAULT_ORT_THREADS,
-    );
+    return new OnnxRuntimeModel(native, session, output, source, options.threads ?? DEFAULT_ORT_THREADS);
   }
 
   /**
@@ -168,8 +173,7 @@ export class OnnxRuntimeModel implements Model {
     } catch {
       bytes = undefined;
     }
-    const graph = bytes ? { bytes, output: native.toOnnx().output } : undefined;
-    return OnnxRuntimeModel.fromModel(native, { ...options, graph, where: dir });
+    return OnnxRuntimeModel.fromModel(native, { ...options, graph: bytes, where: dir });
   }
 
   /** ORT models are trained natively and exported: fit is refused. */
