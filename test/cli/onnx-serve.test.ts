@@ -120,6 +120,21 @@ test('export-onnx + serve --runtime onnx gives the same entities as the native m
   assert.equal(exported.output, 'emissions', 'graph output');
   assert.ok(exported.maxAbsDiff <= 1e-5, `ORT matches TS on the probe (${exported.maxAbsDiff})`);
 
+  const text = TEXTS[1]!;
+  const predicted = (runtime: string) =>
+    sapphireJson<{ spans: Entities }[]>(
+      dir,
+      'predict',
+      'onnx-ner',
+      '--text',
+      text,
+      '--runtime',
+      runtime,
+    )[0]!.spans.map(({ start, end, label }) => ({ start, end, label }));
+  const viaNativeCli = predicted('native');
+  assert.ok(viaNativeCli.length > 0, 'the model finds entities in the predicted text');
+  assert.deepEqual(predicted('onnx'), viaNativeCli, 'sapphire predict --runtime onnx gives the native spans');
+
   ok(['models', 'register', 'onnx-ner', '--name', 'ner']);
   ok(['promote', 'ner@1', '--force', '--reason', 'e2e test']);
 
