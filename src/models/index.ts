@@ -13,6 +13,7 @@ import './rules/index.ts';
 import './neural/taggers/index.ts';
 import './neural/classifiers/index.ts';
 import './mock/mock-model.ts';
+import './onnx/index.ts';
 
 export * from './model.ts';
 export { createModel, listModels, loadModel, registerModel } from './registry.ts';

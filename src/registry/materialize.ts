@@ -132,8 +132,8 @@ async function moveIntoPlace(temp: string, dir: string, marker: string): Promise
 
 /**
  * Materializes and loads a registered version for serving: natively, or with `runtime.kind` `onnx` through
- * onnxruntime-node (its shipped `model.onnx`, else exported at load); a model that cannot be exported is served
- * natively and `warn` says so.
+ * onnxruntime-node (its shipped `model.onnx`, else exported at load); models that already run in ONNX Runtime
+ * (imported ones) are kept as they are, and a model that cannot be exported is served natively and `warn` says so.
  *
  * @example
  * const model = await loadServedModel(store, version, defaultCacheRoot('.'), { kind: 'onnx', threads: 2 });
@@ -147,7 +147,8 @@ export async function loadServedModel(
 ): Promise<Model> {
   const dir = await materializeVersion(store, version, cacheRoot);
   const model = await loadModel(dir);
-  if (runtime.kind === 'native') return model;
+  // Imported ONNX models (hf-onnx.v1, external.v1) already score through ONNX Runtime.
+  if (runtime.kind === 'native' || model.predictAsync) return model;
   if (!isOnnxExportable(model)) {
     warn(`${model.name} cannot run through ONNX Runtime; serving it natively`);
     return model;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { NotFittedError } from '../../src/core/errors.ts';
 import type { Example } from '../../src/data/types.ts';
-import type { Model } from '../../src/models/model.ts';
+import { type Model, predictMany } from '../../src/models/model.ts';
 import { loadModel } from '../../src/models/registry.ts';
 
 /** A tiny data set for the conformance suite, with the inputs used to compare predictions. */
@@ -19,14 +19,14 @@ export interface ModelCheckData {
 export function runModelChecks(name: string, make: () => Model, data: ModelCheckData): void {
   const strip = (e: Example) => ({ text: e.text, tokens: e.tokens });
 
-  test(`${name}: predict before fit fails clearly`, () => {
-    assert.throws(() => make().predict([strip(data.probe[0]!)]), NotFittedError);
+  test(`${name}: predict before fit fails clearly`, async () => {
+    await assert.rejects(predictMany(make(), [strip(data.probe[0]!)]), NotFittedError);
   });
 
   test(`${name}: overfits a tiny training set`, async () => {
     const model = make();
     await model.fit(data.train, undefined, { seed: 1 });
-    const predictions = model.predict(data.train.map(strip));
+    const predictions = await predictMany(model, data.train.map(strip));
     data.train.forEach((ex, i) => {
       const p = predictions[i]!;
       if (ex.spans) {
@@ -47,7 +47,10 @@ export function runModelChecks(name: string, make: () => Model, data: ModelCheck
       await model.save(dir);
       const loaded = await loadModel(dir);
       assert.equal(loaded.name, model.name);
-      assert.deepEqual(loaded.predict(data.probe.map(strip)), model.predict(data.probe.map(strip)));
+      assert.deepEqual(
+        await predictMany(loaded, data.probe.map(strip)),
+        await predictMany(model, data.probe.map(strip)),
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -56,8 +59,9 @@ export function runModelChecks(name: string, make: () => Model, data: ModelCheck
   test(`${name}: batch prediction equals one-by-one`, async () => {
     const model = make();
     await model.fit(data.train, undefined, { seed: 1 });
-    const batch = model.predict(data.probe.map(strip));
-    const single = data.probe.map((e) => model.predict([strip(e)])[0]);
+    const batch = await predictMany(model, data.probe.map(strip));
+    const single: unknown[] = [];
+    for (const e of data.probe) single.push((await predictMany(model, [strip(e)]))[0]);
     assert.deepEqual(batch, single);
   });
 
@@ -66,6 +70,9 @@ export function runModelChecks(name: string, make: () => Model, data: ModelCheck
     const b = make();
     await a.fit(data.train, undefined, { seed: 7 });
     await b.fit(data.train, undefined, { seed: 7 });
-    assert.deepEqual(a.predict(data.probe.map(strip)), b.predict(data.probe.map(strip)));
+    assert.deepEqual(
+      await predictMany(a, data.probe.map(strip)),
+      await predictMany(b, data.probe.map(strip)),
+    );
   });
 }

@@ -1,7 +1,9 @@
-import type { Command } from 'commander';
+import { basename, join, relative, resolve } from 'node:path';
+import { type Command, Option } from 'commander';
 import { cliTenant, localActor } from '../../core/actor.ts';
 import { SapphireError } from '../../core/errors.ts';
 import { renderTable } from '../../core/table.ts';
+import type { TaskKind } from '../../data/types.ts';
 import { retrainModel } from '../../jobs/retrain.ts';
 import { listModels as listArchitectures } from '../../models/index.ts';
 import { promoteVersion } from '../../registry/promotion.ts';
@@ -123,6 +125,55 @@ export function registerRegistryCommands(program: Command): void {
     });
 
   registerExportOnnxCommand(models);
+
+  models
+    .command('import-onnx')
+    .description(
+      'import a Hugging Face ONNX token or sequence classifier (config.json, tokenizer.json, onnx/model.onnx) as a model folder',
+    )
+    .argument('<dir>', 'the exported model directory')
+    .option('--name <name>', 'model folder name under models/ (default: the directory name)')
+    .option('--out <dir>', 'write the model folder here instead of models/<name>')
+    .addOption(
+      new Option('--task <task>', 'when config.json does not say').choices(['ner', 'classify', 'multilabel']),
+    )
+    .option('--max-length <n>', 'longest input in sub-tokens (default: from the model files)', (v) =>
+      Number.parseInt(v, 10),
+    )
+    .option('--force', 'replace an existing model folder')
+    .action(
+      async (
+        dir: string,
+        opts: { name?: string; out?: string; task?: TaskKind; maxLength?: number; force?: boolean },
+        cmd: Command,
+      ) => {
+        const flags = cmd.optsWithGlobals<GlobalFlags>();
+        const { importOnnxModel } = await import('../../models/onnx/import-dir.ts');
+        await withProject(flags, [], async (ctx) => {
+          const name = opts.name ?? basename(resolve(dir));
+          const result = await importOnnxModel({
+            source: dir,
+            out: opts.out ? resolve(opts.out) : join(ctx.dir, 'models', name),
+            task: opts.task,
+            projectTask: ctx.card.task,
+            force: opts.force,
+            maxLength: opts.maxLength,
+          });
+          if (flags.json) return printJson(result);
+          say(`Imported ${result.source} as ${result.architecture} (${result.task}) into ${result.dir}.`);
+          say(`  ${result.task === 'ner' ? 'entity types' : 'classes'}: ${result.labels.join(', ')}`);
+          say(
+            `  model outputs (id2label): ${result.outputs.length}; windows of at most ${result.maxLength} sub-tokens`,
+          );
+          say(
+            `Evaluate it with: sapphire evaluate ${relative(process.cwd(), result.dir) || '.'} <dataset>:test`,
+          );
+          say(
+            `Register it with: sapphire models register ${relative(process.cwd(), result.dir) || '.'} --name ${name}`,
+          );
+        });
+      },
+    );
 
   models
     .command('ls')

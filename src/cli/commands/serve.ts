@@ -166,7 +166,7 @@ export function registerServeCommand(program: Command): void {
               name: m.version.name,
               version: m.version.version,
               architecture: m.version.architecture,
-              runtime: 'graphSource' in m.model ? 'onnx' : 'native',
+              runtime: m.model.predictAsync ? 'onnx' : 'native',
             })),
             ...(failure instanceof SapphireError ? failure.toJSON() : {}),
           })}\n`,
