@@ -128,6 +128,10 @@ const serveSchema = z.strictObject({
     })
     .prefault({}),
   pollIntervalMs: z.int().min(50).default(1000),
+  /** Where models score: `native` (TypeScript) or `onnx` (onnxruntime-node, for the models that export to ONNX). */
+  runtime: z.enum(['native', 'onnx']).default('native'),
+  /** Intra-op threads of each ONNX Runtime session (runtime: onnx). */
+  onnxThreads: z.int().min(1).max(256).default(2),
 });
 
 const cardObjectSchema = z.strictObject({
@@ -314,7 +318,7 @@ export const PROBLEM_CARD_COMMENTS: Record<string, string> = {
   promotion:
     'Gates `sapphire promote` checks: metric (default metrics.primary) on dataset (dataset[:split], default the first\nsource + :test) not significantly worse than the current version at alpha (require: not-worse | better),\nacceptance minimums, earmarks.jsonl all pass (earmarks), and latency.p99Ms over latency.samples single texts.',
   serve:
-    '`sapphire serve` settings: port, host, auth (API keys), limits (bodyBytes, textChars, batchSize),\nrateLimitPerMinute per tenant, log (sample share of predictions logged, retentionDays), pollIntervalMs (promotions).',
+    '`sapphire serve` settings: port, host, auth (API keys), limits (bodyBytes, textChars, batchSize),\nrateLimitPerMinute per tenant, log (sample share of predictions logged, retentionDays), pollIntervalMs (promotions),\nruntime (native | onnx: score through onnxruntime-node) and onnxThreads.',
   store:
     'Where runs, datasets and models are kept: null for the default SQLite file, or a path / postgres:// URI.',
 };

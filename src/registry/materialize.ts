@@ -9,6 +9,7 @@ import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { SapphireError } from '../core/errors.ts';
 import { loadModel } from '../models/index.ts';
 import type { Model } from '../models/model.ts';
+import { isOnnxExportable } from '../models/onnx/scoring.ts';
 import { sha256Hex } from '../store/artifacts.ts';
 import type { ModelVersion } from '../store/serving-store.ts';
 import type { Store } from '../store/store.ts';
@@ -127,6 +128,34 @@ async function moveIntoPlace(temp: string, dir: string, marker: string): Promise
   throw new SapphireError('CONFLICT', `could not write the model folder ${dir}`, {
     hint: 'another process keeps replacing it; try again, or use another cache folder',
   });
+}
+
+/**
+ * Materializes and loads a registered version for serving: natively, or with `runtime.kind` `onnx` through
+ * onnxruntime-node (its shipped `model.onnx`, else exported at load); models that already run in ONNX Runtime
+ * (imported ones) are kept as they are, and a model that cannot be exported is served natively and `warn` says so.
+ *
+ * @example
+ * const model = await loadServedModel(store, version, defaultCacheRoot('.'), { kind: 'onnx', threads: 2 });
+ */
+export async function loadServedModel(
+  store: Store,
+  version: ModelVersion,
+  cacheRoot: string,
+  runtime: { kind: 'native' | 'onnx'; threads?: number },
+  warn: (message: string) => void = () => {},
+): Promise<Model> {
+  const dir = await materializeVersion(store, version, cacheRoot);
+  const model = await loadModel(dir);
+  // Imported ONNX models (hf-onnx.v1, external.v1) already score through ONNX Runtime.
+  if (runtime.kind === 'native' || model.predictAsync) return model;
+  if (!isOnnxExportable(model)) {
+    warn(`${model.name} cannot run through ONNX Runtime; serving it natively`);
+    return model;
+  }
+  // Loaded on demand: the native binding of onnxruntime-node costs start-up time for native serving.
+  const { OnnxRuntimeModel } = await import('../models/onnx/onnx-runtime.ts');
+  return OnnxRuntimeModel.load(dir, { threads: runtime.threads, model });
 }
 
 /**

@@ -33,11 +33,18 @@ export interface ServeOptions {
   retentionDays?: number;
   /** How often the registry's aliases are polled for promotions, in ms (default 1,000). */
   pollIntervalMs?: number;
+  /** Where models score: `native` TypeScript or `onnx` through onnxruntime-node (default: the card's serve.runtime). */
+  runtime?: ServeRuntime;
+  /** Intra-op threads of each ONNX Runtime session (default: the card's serve.onnxThreads). */
+  onnxThreads?: number;
   /** Folder where registered model versions are written before loading (default `.sapphire/cache/registry`). */
   cacheDir?: string;
   /** Pino logger settings, or false for none (tests). */
   logger?: boolean | Record<string, unknown>;
 }
+
+/** Where served models compute their scores. */
+export type ServeRuntime = 'native' | 'onnx';
 
 /** A loaded, warmed-up model version ready to serve. */
 export interface ServedModel {

@@ -1,9 +1,9 @@
 import { NotFoundError, SapphireError } from '../core/errors.ts';
 import { type Model, predictMany } from '../models/model.ts';
-import { loadRegisteredModel } from '../registry/materialize.ts';
+import { loadServedModel } from '../registry/materialize.ts';
 import { type AliasPointer, type ModelVersion, PRODUCTION_ALIAS } from '../store/serving-store.ts';
 import type { Store } from '../store/store.ts';
-import type { ModelProvider, ServedModel } from './context.ts';
+import type { ModelProvider, ServedModel, ServeRuntime } from './context.ts';
 import type { ServeMetrics } from './metrics.ts';
 
 /** The text every newly loaded model predicts once before it serves (a failing warm-up keeps it out). */
@@ -25,6 +25,8 @@ export interface ModelPoolOptions {
   pollIntervalMs?: number;
   metrics?: ServeMetrics;
   logger?: PoolLogger;
+  /** Where loaded models score (default native); ignored when `load` is given. */
+  runtime?: { kind: ServeRuntime; threads?: number };
   /** Loads a version (default: H2's `loadRegisteredModel` through the cache folder); tests inject slow or failing loaders. */
   load?: (version: ModelVersion) => Promise<Model>;
 }
@@ -91,7 +93,13 @@ export class ModelPool implements ModelProvider {
     this.metrics = options.metrics;
     this.logger = options.logger;
     const cacheRoot = options.cacheRoot;
-    this.load = options.load ?? ((version) => loadRegisteredModel(this.store, version, cacheRoot));
+    const runtime = options.runtime ?? { kind: 'native' };
+    this.load =
+      options.load ??
+      ((version) =>
+        loadServedModel(this.store, version, cacheRoot, runtime, (msg) =>
+          this.logger?.warn({ model: `${version.tenant}/${version.name}@${version.version}` }, msg),
+        ));
   }
 
   /**

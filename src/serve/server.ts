@@ -53,6 +53,8 @@ export function resolveServeOptions(options: ServeOptions): ServeOptions & { lim
     logSample: options.logSample ?? serve.log.sample,
     retentionDays: options.retentionDays ?? serve.log.retentionDays,
     pollIntervalMs: options.pollIntervalMs ?? serve.pollIntervalMs,
+    runtime: options.runtime ?? serve.runtime,
+    onnxThreads: options.onnxThreads ?? serve.onnxThreads,
     cacheDir: options.cacheDir ?? defaultCacheRoot(resolve(options.projectDir)),
   };
 }
@@ -101,6 +103,7 @@ export async function buildServer(options: ServeOptions): Promise<BuiltServer> {
   const models = new ModelPool({
     store: resolved.store,
     cacheRoot: resolved.cacheDir!,
+    runtime: { kind: resolved.runtime ?? 'native', threads: resolved.onnxThreads },
     pollIntervalMs: resolved.pollIntervalMs,
     metrics,
     logger: app.log,

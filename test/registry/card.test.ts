@@ -24,6 +24,8 @@ describe('card sections promotion and serve', () => {
       rateLimitPerMinute: 6000,
       log: { sample: 1, retentionDays: 30 },
       pollIntervalMs: 1000,
+      runtime: 'native',
+      onnxThreads: 2,
     });
   });
 

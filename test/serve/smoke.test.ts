@@ -133,7 +133,7 @@ describe('sapphire serve', () => {
       assert.equal(info.auth, false);
       assert.ok(info.port > 0, 'a free port was picked');
       assert.deepEqual(info.models, [
-        { tenant: 'default', name: 'intents', version: 1, architecture: 'linear.v1' },
+        { tenant: 'default', name: 'intents', version: 1, architecture: 'linear.v1', runtime: 'native' },
       ]);
       const res = await fetch(`${info.url}/v1/models/intents/predict`, {
         method: 'POST',

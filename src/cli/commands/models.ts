@@ -8,7 +8,7 @@ import { readUtf8 } from '../../data/formats/read-text.ts';
 import { spansToTags } from '../../data/formats/tagging.ts';
 import type { Example } from '../../data/types.ts';
 import { renderEvaluation } from '../../metrics/render.ts';
-import { loadModel, type Prediction, predictMany } from '../../models/index.ts';
+import { loadModel, type Model, type Prediction, predictMany } from '../../models/index.ts';
 import { escapeHtml, highlightHtml } from '../../text/html-to-text.ts';
 import { OffsetMap } from '../../text/offset-map.ts';
 import { tokenize } from '../../text/tokenizer.ts';
@@ -17,6 +17,23 @@ import { trainConfigSchema } from '../../train/train-config.ts';
 import { withProject } from '../context.ts';
 import { type GlobalFlags, printJson, say, splitOverrides } from '../output.ts';
 import { createProgress } from '../render/progress.ts';
+
+/** `--runtime native|onnx` of predict and evaluate. */
+function runtimeOption(): Option {
+  return new Option(
+    '--runtime <runtime>',
+    'score natively or through onnxruntime-node (its model.onnx, else exported at load)',
+  )
+    .choices(['native', 'onnx'])
+    .default('native');
+}
+
+/** Loads a model folder natively, or through onnxruntime-node (loaded only then). */
+async function loadForRuntime(dir: string, runtime: string): Promise<Model> {
+  if (runtime !== 'onnx') return loadModel(dir);
+  const { OnnxRuntimeModel } = await import('../../models/onnx/onnx-runtime.ts');
+  return OnnxRuntimeModel.load(dir);
+}
 
 /** Parses `dataset[:split]`. */
 function parseDatasetArg(arg: string): { ref: string; split?: string } {
@@ -79,9 +96,10 @@ export function registerModelCommands(program: Command): void {
     .description('evaluate a saved model on a dataset split: P/R/F1 per label, calibration, throughput')
     .argument('<model>', 'model directory written by `sapphire train`')
     .argument('<dataset>', 'dataset[:split], e.g. fashion-titles:test (default: all examples)')
-    .action(async (modelDir: string, datasetArg: string, _opts: unknown, cmd: Command) => {
+    .addOption(runtimeOption())
+    .action(async (modelDir: string, datasetArg: string, opts: { runtime: string }, cmd: Command) => {
       const flags = cmd.optsWithGlobals<GlobalFlags>();
-      const model = await loadModel(resolve(modelDir));
+      const model = await loadForRuntime(resolve(modelDir), opts.runtime);
       const { ref, split } = parseDatasetArg(datasetArg);
       await withProject(flags, [], async (ctx) => {
         const version = await ctx.store.getDatasetVersion(ref);
@@ -144,12 +162,13 @@ export function registerModelCommands(program: Command): void {
     .option('--explain [k]', 'with json: the top k features or rules behind each prediction', (v) =>
       Number.parseInt(v, 10),
     )
+    .addOption(runtimeOption())
     .action(
       async (
         modelDir: string,
-        opts: { text?: string; file?: string; format: string; explain?: number | true },
+        opts: { text?: string; file?: string; format: string; explain?: number | true; runtime: string },
       ) => {
-        const model = await loadModel(resolve(modelDir));
+        const model = await loadForRuntime(resolve(modelDir), opts.runtime);
         let inputs: Example[];
         if (opts.text !== undefined) inputs = [{ id: 'text', text: opts.text, meta: {} }];
         else if (opts.file) inputs = await readInputs(resolve(opts.file));

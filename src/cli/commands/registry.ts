@@ -18,6 +18,7 @@ import {
 import { withProject } from '../context.ts';
 import { type GlobalFlags, note, printJson, say } from '../output.ts';
 import { type QueueFlags, queueFrom, withQueueFlags } from '../queue-flags.ts';
+import { registerExportOnnxCommand } from './export-onnx.ts';
 
 interface TenantFlags {
   tenant?: string;
@@ -124,6 +125,8 @@ export function registerRegistryCommands(program: Command): void {
         ),
       );
     });
+
+  registerExportOnnxCommand(models);
 
   models
     .command('import-onnx')

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { SapphireError } from '../../core/errors.ts';
-import type { ServedModel } from '../../serve/context.ts';
+import type { ServedModel, ServeRuntime } from '../../serve/context.ts';
 import { buildServer } from '../../serve/server.ts';
 import { openProject } from '../context.ts';
 import { type GlobalFlags, note, say, splitOverrides } from '../output.ts';
@@ -12,6 +12,7 @@ interface ServeFlags {
   auth: boolean;
   logSample?: string;
   logLevel: string;
+  runtime?: string;
 }
 
 /** Hosts that only this machine can reach: the UI may run without API keys there. */
@@ -55,6 +56,12 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'address to listen on (0.0.0.0 for every interface)')
     .option('--no-auth', 'serve the default tenant without API keys (local use only)')
     .option('--log-sample <share>', 'share of predictions written to the prediction log, 0..1')
+    .addOption(
+      new Option(
+        '--runtime <runtime>',
+        'where models score: native, or onnx (onnxruntime-node; default serve.runtime)',
+      ).choices(['native', 'onnx']),
+    )
     .option('--log-level <level>', 'server log level on stderr: fatal|error|warn|info|debug|silent', 'info')
     .argument('[overrides...]', 'key.path=value overrides of sapphire.yaml, e.g. serve.pollIntervalMs=500')
     .addHelpText(
@@ -126,6 +133,7 @@ function serveAction(mode: 'serve' | 'ui') {
         projectDir: project.dir,
         auth,
         logSample,
+        ...(opts.runtime ? { runtime: opts.runtime as ServeRuntime } : {}),
         logger: opts.logLevel === 'silent' ? false : { level: opts.logLevel, stream: process.stderr },
       });
       try {
@@ -211,6 +219,7 @@ function serveAction(mode: 'serve' | 'ui') {
             name: m.version.name,
             version: m.version.version,
             architecture: m.version.architecture,
+            runtime: m.model.predictAsync ? 'onnx' : 'native',
           })),
           ...(failure instanceof SapphireError ? failure.toJSON() : {}),
         })}\n`,

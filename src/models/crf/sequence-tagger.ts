@@ -23,6 +23,8 @@ import type {
   PredictedSpan,
   Prediction,
 } from '../model.ts';
+import { buildLinearGraph, SCORES } from '../onnx/export/linear-graph.ts';
+import { type OnnxGraph, type OnnxScoringJob, predictNative } from '../onnx/scoring.ts';
 import { MODEL_MANIFEST } from '../registry.ts';
 import { ChainInference, type ChainParams, computeStateScores, paramLayout } from './linear-chain.ts';
 
@@ -70,6 +72,32 @@ export function checkedTokens(ex: Example): Token[] {
     }
   }
   return tokens;
+}
+
+/** Sentences per scoring batch of the ONNX path. */
+const CHAIN_BATCH = 64;
+
+/** The attribute ids and values of each token of a compiled sequence (dense vector entries after `denseBase`). */
+function attributeRows(seq: CompiledSequence, denseBase: number): { ids: number[]; values: number[] }[] {
+  const rows: { ids: number[]; values: number[] }[] = [];
+  for (let t = 0; t < seq.length; t++) {
+    const ids: number[] = [];
+    const values: number[] = [];
+    for (let q = seq.offsets[t]!; q < seq.offsets[t + 1]!; q++) {
+      ids.push(seq.ids[q]!);
+      values.push(1);
+    }
+    const vec = seq.dense?.[t];
+    if (vec) {
+      for (let i = 0; i < vec.length; i++) {
+        if (vec[i] === 0) continue;
+        ids.push(denseBase + i);
+        values.push(vec[i]!);
+      }
+    }
+    rows.push({ ids, values });
+  }
+  return rows;
 }
 
 /** Exact-match entity F1 (conlleval semantics) between gold and predicted tag sequences. */
@@ -206,16 +234,91 @@ export abstract class SequenceTagger<C extends TaggerConfigBase> implements Mode
 
   /** Predicts entities for every input, with span probabilities as confidences. */
   predict(inputs: ModelInput[]): Prediction[] {
-    const { fx, inf, tags, params } = this.ready();
-    return inputs.map((input) => {
-      const tokens = tokensOf(input);
-      const seq = fx.compile(tokens.map((t) => t.text));
-      const scores = this.stateScores(seq, params);
-      const path = inf.viterbi(scores, seq.length).tags;
-      const entities = tags.decode(path);
-      if (entities.length > 0) inf.forwardBackward(scores, seq.length);
-      return { spans: entities.map((e) => this.toSpan(e, path, tokens)) };
+    return predictNative(this.onnxScoring(inputs));
+  }
+
+  /**
+   * The state-score (emission) graph: every attribute's weights per tag as a dense [attributes × tags]
+   * matrix, scored like `linear.v1` with one row per token; transitions and decoding stay in TypeScript.
+   */
+  toOnnx(): OnnxGraph {
+    const { tags, params } = this.ready();
+    const L = params.numTags;
+    const A = params.attrStart.length - 1;
+    const weights = new Float32Array(A * L);
+    for (let a = 0; a < A; a++)
+      for (let k = params.attrStart[a]!; k < params.attrStart[a + 1]!; k++)
+        weights[a * L + params.attrTag[k]!] += params.weights[k]!;
+    const bytes = buildLinearGraph({
+      architecture: this.name,
+      labels: tags.tags,
+      weights,
+      bias: new Float32Array(L),
     });
+    return { bytes, output: SCORES };
+  }
+
+  /**
+   * The scoring of `inputs` in chunks of sentences: one row per token (attribute ids and values: 1 for
+   * binary attributes, the vector value for dense ones), the state scores, and Viterbi with span confidences.
+   */
+  onnxScoring(inputs: readonly ModelInput[]): OnnxScoringJob {
+    const { fx, inf, tags, params } = this.ready();
+    const L = params.numTags;
+    const prepared = inputs.map((input) => {
+      const tokens = tokensOf(input);
+      return { tokens, seq: fx.compile(tokens.map((t) => t.text)) };
+    });
+    const chunks: number[][] = [];
+    for (let from = 0; from < prepared.length; from += CHAIN_BATCH) {
+      chunks.push(Array.from({ length: Math.min(CHAIN_BATCH, prepared.length - from) }, (_, i) => from + i));
+    }
+    const rowsOf = (c: number) => chunks[c]!.reduce((n, i) => n + prepared[i]!.seq.length, 0);
+    return {
+      batches: chunks.length,
+      feeds: (c) => {
+        const rows: { ids: number[]; values: number[] }[] = [];
+        for (const i of chunks[c]!) rows.push(...attributeRows(prepared[i]!.seq, fx.denseBase));
+        const P = Math.max(1, ...rows.map((r) => r.ids.length));
+        const n = Math.max(1, rows.length);
+        const ids = new BigInt64Array(n * P);
+        const values = new Float32Array(n * P);
+        rows.forEach((r, t) => {
+          for (let q = 0; q < r.ids.length; q++) {
+            ids[t * P + q] = BigInt(r.ids[q]!);
+            values[t * P + q] = r.values[q]!;
+          }
+        });
+        return {
+          feature_ids: { type: 'int64', data: ids, dims: [n, P] },
+          feature_values: { type: 'float32', data: values, dims: [n, P] },
+        };
+      },
+      nativeScores: (c) => {
+        const out = new Float64Array(Math.max(1, rowsOf(c)) * L);
+        let at = 0;
+        for (const i of chunks[c]!) {
+          const seq = prepared[i]!.seq;
+          out.set(this.stateScores(seq, params).subarray(0, seq.length * L), at);
+          at += seq.length * L;
+        }
+        return out;
+      },
+      finish: (scores) =>
+        chunks.flatMap((idx, c) => {
+          let at = 0;
+          return idx.map((i): Prediction => {
+            const { tokens, seq } = prepared[i]!;
+            const s = Float64Array.from(scores[c]!.subarray(at * L, (at + seq.length) * L));
+            at += seq.length;
+            if (seq.length === 0) return { spans: [] };
+            const path = inf.viterbi(s, seq.length).tags;
+            const entities = tags.decode(path);
+            if (entities.length > 0) inf.forwardBackward(s, seq.length);
+            return { spans: entities.map((e) => this.toSpan(e, path, tokens)) };
+          });
+        }),
+    };
   }
 
   /**

@@ -14,12 +14,14 @@ import {
   type Prediction,
   topContributions,
 } from '../model.ts';
+import { buildLinearGraph, SCORES } from '../onnx/export/linear-graph.ts';
+import { type OnnxGraph, type OnnxScoringJob, predictNative } from '../onnx/scoring.ts';
 import { collectLabels } from './check-labels.ts';
 import { type LinearConfig, parseLinearConfig } from './config.ts';
 import { HashedTfidfFeaturizer } from './featurizer.ts';
 import { readManifest, writeManifest } from './saved-model.ts';
 import { SeededRandom } from './seeded-random.ts';
-import { type SparseRows, selectRows, stackRows } from './sparse.ts';
+import { type SparseRow, type SparseRows, selectRows, stackRows } from './sparse.ts';
 import { fitMarginScale, tuneThresholds } from './thresholds.ts';
 import { trainLogisticSgd } from './train-sgd.ts';
 import { type LinearWeights, trainOneVsRestSvm } from './train-svm.ts';
@@ -32,6 +34,8 @@ export const LINEAR_FORMAT_VERSION = 1;
 
 const WEIGHTS_FILE = 'weights.bin';
 const FEATURES_FILE = 'features.json';
+/** Inputs per scoring batch. */
+const LINEAR_BATCH = 256;
 
 /** A trained linear model: featurizer, weights and what turns scores into probabilities and labels. */
 interface FittedLinear {
@@ -173,22 +177,65 @@ export class LinearModel implements Model {
 
   /** Labels with probabilities for each input (classify: one label; multilabel: those above their threshold). */
   predict(inputs: ModelInput[]): Prediction[] {
+    return predictNative(this.onnxScoring(inputs));
+  }
+
+  /** The margins graph of the fitted weights (inputs hashed feature ids and values; see linear-graph.ts). */
+  toOnnx(): OnnxGraph {
+    const fitted = this.requireFitted();
+    const { labels, weights, bias } = fitted;
+    return { bytes: buildLinearGraph({ architecture: this.name, labels, weights, bias }), output: SCORES };
+  }
+
+  /** The scoring of `inputs` in chunks: padded feature feeds, the margins in float64, and labels from either. */
+  onnxScoring(inputs: readonly ModelInput[]): OnnxScoringJob {
     const fitted = this.requireFitted();
     const K = fitted.labels.length;
-    const z = new Float64Array(K);
-    return inputs.map((input) => {
-      this.scoreInto(fitted, input, z);
-      const probs = this.toProbabilities(fitted, z);
-      const scores: LabelScore[] = fitted.labels.map((label, k) => ({ label, score: probs[k]! }));
-      const order = [...scores.keys()].sort((a, b) => probs[b]! - probs[a]! || a - b);
-      let chosen: string[];
-      if (this.task === 'multilabel') {
-        chosen = order.filter((k) => probs[k]! >= fitted.thresholds![k]!).map((k) => fitted.labels[k]!);
-      } else {
-        chosen = [fitted.labels[order[0]!]!];
-      }
-      return { labels: chosen, scores: order.map((k) => scores[k]!) };
-    });
+    const rows = inputs.map((input) => fitted.featurizer.transform(wordsOf(input)));
+    const chunk = (c: number) => rows.slice(c * LINEAR_BATCH, (c + 1) * LINEAR_BATCH);
+    return {
+      batches: Math.ceil(rows.length / LINEAR_BATCH),
+      feeds: (c) => {
+        const batch = chunk(c);
+        const P = Math.max(1, ...batch.map((r) => r.indices.length));
+        const ids = new BigInt64Array(batch.length * P);
+        const values = new Float32Array(batch.length * P);
+        batch.forEach((r, i) => {
+          for (let p = 0; p < r.indices.length; p++) {
+            ids[i * P + p] = BigInt(r.indices[p]!);
+            values[i * P + p] = r.values[p]!;
+          }
+        });
+        return {
+          feature_ids: { type: 'int64', data: ids, dims: [batch.length, P] },
+          feature_values: { type: 'float32', data: values, dims: [batch.length, P] },
+        };
+      },
+      nativeScores: (c) => {
+        const batch = chunk(c);
+        const out = new Float64Array(batch.length * K);
+        batch.forEach((row, i) => {
+          this.marginsInto(fitted, row, out.subarray(i * K, i * K + K));
+        });
+        return out;
+      },
+      finish: (scores) =>
+        scores.flatMap((z, c) =>
+          chunk(c).map((_, i) => this.predictionOf(fitted, Float64Array.from(z.subarray(i * K, i * K + K)))),
+        ),
+    };
+  }
+
+  /** Labels and scores of one input from its margins. */
+  private predictionOf(fitted: FittedLinear, z: Float64Array): Prediction {
+    const probs = this.toProbabilities(fitted, z);
+    const scores: LabelScore[] = fitted.labels.map((label, k) => ({ label, score: probs[k]! }));
+    const order = [...scores.keys()].sort((a, b) => probs[b]! - probs[a]! || a - b);
+    const chosen =
+      this.task === 'multilabel'
+        ? order.filter((k) => probs[k]! >= fitted.thresholds![k]!).map((k) => fitted.labels[k]!)
+        : [fitted.labels[order[0]!]!];
+    return { labels: chosen, scores: order.map((k) => scores[k]!) };
   }
 
   /** The `topK` features pushing hardest towards each predicted label (the best label when none is predicted). */
@@ -454,9 +501,8 @@ export class LinearModel implements Model {
     return tp === 0 ? 0 : (2 * tp) / (predicted + actual);
   }
 
-  private scoreInto(fitted: FittedLinear, input: ModelInput, z: Float64Array): void {
+  private marginsInto(fitted: FittedLinear, row: SparseRow, z: Float64Array): void {
     const K = fitted.labels.length;
-    const row = fitted.featurizer.transform(wordsOf(input));
     const { weights } = fitted;
     z.set(fitted.bias);
     for (let p = 0; p < row.indices.length; p++) {

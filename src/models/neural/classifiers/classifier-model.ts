@@ -23,6 +23,14 @@ import {
   type Prediction,
   topContributions,
 } from '../../model.ts';
+import { buildClassifierGraph, LOGITS } from '../../onnx/export/classifier-graph.ts';
+import {
+  type OnnxFeeds,
+  type OnnxGraph,
+  type OnnxScoringJob,
+  paddedIds,
+  predictNative,
+} from '../../onnx/scoring.ts';
 import { DataParallel } from '../engine/data-parallel.ts';
 import { Adam, clipGradNorm, constantSchedule, linearWarmupDecay } from '../engine/optim.ts';
 import { decodeParamsInto, encodeParams } from '../engine/serialize.ts';
@@ -42,6 +50,7 @@ import {
   type ClassifierNetworkOptions,
   createClassifierNetwork,
   type EncodedDoc,
+  probabilitiesFromLogits,
 } from './network.ts';
 
 /** Registered name of the fastText-style classifier. */
@@ -264,20 +273,64 @@ export class NeuralClassifier implements Model {
 
   /** Every class with its probability, best first; the chosen label(s) in `labels`. */
   predict(inputs: ModelInput[]): Prediction[] {
+    return predictNative(this.onnxScoring(inputs));
+  }
+
+  /** The logits graph of the fitted network (inputs word/n-gram ids, output logits; see classifier-graph.ts). */
+  toOnnx(): OnnxGraph {
+    const fitted = this.requireFitted();
+    return {
+      bytes: buildClassifierGraph(fitted.net, { architecture: this.name, labels: fitted.labels }),
+      output: LOGITS,
+    };
+  }
+
+  /** The scoring of `inputs` in chunks: padded id feeds, the network's own logits, and labels from either. */
+  onnxScoring(inputs: readonly ModelInput[]): OnnxScoringJob {
     const fitted = this.requireFitted();
     const docs = inputs.map((input) => this.encodeInput(fitted, wordsOf(input, this.cfg.lowercase)));
-    const probs = this.probabilitiesOf(fitted.net, docs);
+    const chunk = (c: number) => docs.slice(c * PREDICT_BATCH, (c + 1) * PREDICT_BATCH);
+    const { vocabSize, buckets } = fitted.net.opts;
     const K = fitted.labels.length;
-    return docs.map((_, i) => {
-      const p = probs.subarray(i * K, i * K + K);
-      const order = [...p.keys()].sort((a, b) => p[b]! - p[a]! || a - b);
-      const scores: LabelScore[] = order.map((k) => ({ label: fitted.labels[k]!, score: p[k]! }));
-      const labels =
-        this.task === 'multilabel'
-          ? order.filter((k) => p[k]! >= fitted.thresholds![k]!).map((k) => fitted.labels[k]!)
-          : [fitted.labels[order[0]!]!];
-      return { labels, scores };
-    });
+    return {
+      batches: Math.ceil(docs.length / PREDICT_BATCH),
+      feeds: (c) => {
+        const batch = chunk(c);
+        const feeds: OnnxFeeds = {
+          word_ids: paddedIds(
+            batch.map((d) => d.words),
+            vocabSize,
+          ),
+        };
+        if (this.cfg.kind === 'embedding-bag' && buckets > 0) {
+          feeds.gram_ids = paddedIds(
+            batch.map((d) => d.grams),
+            buckets,
+          );
+        }
+        return feeds;
+      },
+      nativeScores: (c) => fitted.net.logits(chunk(c), false),
+      finish: (scores) => {
+        const probs = new Float64Array(docs.length * K);
+        scores.forEach((z, c) => {
+          const n = Math.min(PREDICT_BATCH, docs.length - c * PREDICT_BATCH);
+          probs.set(probabilitiesFromLogits(z, n, K, this.task === 'multilabel'), c * PREDICT_BATCH * K);
+        });
+        return docs.map((_, i) => this.predictionOf(fitted, probs.subarray(i * K, i * K + K)));
+      },
+    };
+  }
+
+  /** Labels and scores of one input from its probabilities. */
+  private predictionOf(fitted: Fitted, p: Float64Array): Prediction {
+    const order = [...p.keys()].sort((a, b) => p[b]! - p[a]! || a - b);
+    const scores: LabelScore[] = order.map((k) => ({ label: fitted.labels[k]!, score: p[k]! }));
+    const labels =
+      this.task === 'multilabel'
+        ? order.filter((k) => p[k]! >= fitted.thresholds![k]!).map((k) => fitted.labels[k]!)
+        : [fitted.labels[order[0]!]!];
+    return { labels, scores };
   }
 
   /**

@@ -45,7 +45,7 @@ export interface ClassifierNetworkOptions {
 }
 
 /** The mean of the word and n-gram rows of each document ([B × dim]), with sparse row gradients. */
-class EmbeddingBag {
+export class EmbeddingBag {
   readonly words: Param;
   readonly grams: Param | undefined;
   private docs: EncodedDoc[] = [];
@@ -107,7 +107,7 @@ class EmbeddingBag {
 }
 
 /** Kim-style CNN encoder: [B docs] → [B × widths·filters]. */
-class CnnEncoder {
+export class CnnEncoder {
   readonly emb: Embedding;
   readonly convs: Conv1d[];
   private readonly acts: Activation[];
@@ -174,7 +174,8 @@ class CnnEncoder {
  * const probs = net.probabilities(docs);
  */
 export class ClassifierNetwork implements Trainable {
-  private readonly encoder: EmbeddingBag | CnnEncoder;
+  /** The encoder: an embedding bag or a CNN. */
+  readonly encoder: EmbeddingBag | CnnEncoder;
   private readonly drop: Dropout;
   readonly out: Linear;
   private readonly all: Param[];
@@ -240,26 +241,39 @@ export class ClassifierNetwork implements Trainable {
 
   /** Probabilities [B × labels] in float64: softmax rows (classify) or per-label sigmoids (multilabel). */
   probabilities(docs: EncodedDoc[]): Float64Array {
-    const K = this.opts.labels;
-    const z = this.logits(docs, false);
-    const p = new Float64Array(z.length);
-    for (let b = 0; b < docs.length; b++) {
-      const o = b * K;
-      if (this.opts.multilabel) {
-        for (let k = 0; k < K; k++) p[o + k] = 1 / (1 + Math.exp(-z[o + k]!));
-        continue;
-      }
-      let max = Number.NEGATIVE_INFINITY;
-      for (let k = 0; k < K; k++) max = Math.max(max, z[o + k]!);
-      let sum = 0;
-      for (let k = 0; k < K; k++) {
-        p[o + k] = Math.exp(z[o + k]! - max);
-        sum += p[o + k]!;
-      }
-      for (let k = 0; k < K; k++) p[o + k] = p[o + k]! / sum;
-    }
-    return p;
+    return probabilitiesFromLogits(
+      this.logits(docs, false),
+      docs.length,
+      this.opts.labels,
+      this.opts.multilabel,
+    );
   }
+}
+
+/** Softmax rows (or per-label sigmoids when `multilabel`) of logits [n × K], in float64. */
+export function probabilitiesFromLogits(
+  z: ArrayLike<number>,
+  n: number,
+  K: number,
+  multilabel: boolean,
+): Float64Array {
+  const p = new Float64Array(n * K);
+  for (let b = 0; b < n; b++) {
+    const o = b * K;
+    if (multilabel) {
+      for (let k = 0; k < K; k++) p[o + k] = 1 / (1 + Math.exp(-z[o + k]!));
+      continue;
+    }
+    let max = Number.NEGATIVE_INFINITY;
+    for (let k = 0; k < K; k++) max = Math.max(max, z[o + k]!);
+    let sum = 0;
+    for (let k = 0; k < K; k++) {
+      p[o + k] = Math.exp(z[o + k]! - max);
+      sum += p[o + k]!;
+    }
+    for (let k = 0; k < K; k++) p[o + k] = p[o + k]! / sum;
+  }
+  return p;
 }
 
 /** Factory of the network (the data-parallel worker threads call it by name). */

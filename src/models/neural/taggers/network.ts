@@ -59,8 +59,8 @@ export interface Encoder extends HasParams {
 }
 
 /** The BiLSTM encoder (hidden units per direction, outputs side by side). */
-class BiLstmEncoder implements Encoder {
-  private readonly bi: BiLstm;
+export class BiLstmEncoder implements Encoder {
+  readonly bi: BiLstm;
   constructor(inSize: number, hidden: number, rng: Rng) {
     this.bi = new BiLstm('bilstm', inSize, hidden, rng);
   }
@@ -82,8 +82,12 @@ class BiLstmEncoder implements Encoder {
  * Iterated dilated CNN (Strubell et al. 2017): a width-w projection to `filters`, then a block of
  * dilated convolutions applied `iterations` times with the same weights, ReLU after every layer.
  */
-class IdCnnEncoder implements Encoder {
+export class IdCnnEncoder implements Encoder {
   readonly outSize: number;
+  /** The width-w projection to `filters`. */
+  readonly input: Conv1d;
+  /** The dilated layers of one block (applied `iterations` times). */
+  readonly block: Conv1d[];
   private readonly owned: Conv1d[];
   /** Layer applications in order (the block's layers repeated per iteration, weights aliased). */
   private readonly steps: { conv: Conv1d; act: Activation }[] = [];
@@ -93,7 +97,7 @@ class IdCnnEncoder implements Encoder {
     filters: number,
     width: number,
     dilations: number[],
-    iterations: number,
+    readonly iterations: number,
     rng: Rng,
   ) {
     this.outSize = filters;
@@ -101,6 +105,8 @@ class IdCnnEncoder implements Encoder {
     const block = dilations.map(
       (d, i) => new Conv1d(`idcnn.block.${i}`, filters, filters, rng, { width, dilation: d }),
     );
+    this.input = input;
+    this.block = block;
     this.owned = [input, ...block];
     this.steps.push({ conv: input, act: new Activation('relu') });
     const scratch = createRng(0);

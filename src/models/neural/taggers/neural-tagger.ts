@@ -27,9 +27,12 @@ import type {
   PredictedSpan,
   Prediction,
 } from '../../model.ts';
+import { buildTaggerGraph, EMISSIONS } from '../../onnx/export/tagger-graph.ts';
+import { type OnnxFeeds, type OnnxGraph, type OnnxScoringJob, predictNative } from '../../onnx/scoring.ts';
 import { MODEL_MANIFEST } from '../../registry.ts';
 import { DataParallel } from '../engine/data-parallel.ts';
 import { Adam, clipGradNorm, constantSchedule, linearWarmupDecay, type Schedule } from '../engine/optim.ts';
+import { seqBatch, timeMajorIds } from '../engine/seq.ts';
 import { decodeParamsInto, encodeParams } from '../engine/serialize.ts';
 import { countParams, type Param, zeroGrad } from '../engine/tensor.ts';
 import {
@@ -43,6 +46,7 @@ import {
 } from '../vectors.ts';
 import {
   createTaggerNetwork,
+  type Emissions,
   type EncodedSentence,
   type NetworkOptions,
   type TaggerNetwork,
@@ -376,30 +380,48 @@ export class NeuralTagger implements Model {
     return this.net;
   }
 
-  /** Runs the network on prepared sentences in chunks; calls `each` with the emissions of each non-empty one. */
-  private run(
-    prepared: readonly Prepared[],
-    each: (i: number, em: ReturnType<TaggerNetwork['forward']>, b: number, path: Int32Array) => void,
-  ): void {
-    const net = this.ready();
+  /** Indices of the non-empty prepared sentences, in chunks of {@link PREDICT_BATCH}. */
+  private chunks(prepared: readonly Prepared[]): number[][] {
+    const out: number[][] = [];
     for (let from = 0; from < prepared.length; from += PREDICT_BATCH) {
       const idx: number[] = [];
       for (let i = from; i < Math.min(from + PREDICT_BATCH, prepared.length); i++) {
         if (prepared[i]!.enc.w.length > 0) idx.push(i);
       }
-      if (idx.length === 0) continue;
+      if (idx.length > 0) out.push(idx);
+    }
+    return out;
+  }
+
+  /** Viterbi-decodes one chunk's emissions; calls `each` with the tag path of each sentence. */
+  private decodeChunk(
+    net: TaggerNetwork,
+    idx: readonly number[],
+    out: Emissions,
+    each: (i: number, em: Emissions, b: number, path: Int32Array) => void,
+  ): void {
+    const best = net.crf.decode(out.em, out.seq);
+    const B = out.seq.B;
+    idx.forEach((i, b) => {
+      const L = out.seq.lengths[b]!;
+      const path = new Int32Array(L);
+      for (let t = 0; t < L; t++) path[t] = best[t * B + b]!;
+      each(i, out, b, path);
+    });
+  }
+
+  /** Runs the network on prepared sentences in chunks; calls `each` with the emissions of each non-empty one. */
+  private run(
+    prepared: readonly Prepared[],
+    each: (i: number, em: Emissions, b: number, path: Int32Array) => void,
+  ): void {
+    const net = this.ready();
+    for (const idx of this.chunks(prepared)) {
       const out = net.forward(
         idx.map((i) => prepared[i]!.enc),
         false,
       );
-      const best = net.crf.decode(out.em, out.seq);
-      const B = out.seq.B;
-      idx.forEach((i, b) => {
-        const L = out.seq.lengths[b]!;
-        const path = new Int32Array(L);
-        for (let t = 0; t < L; t++) path[t] = best[t * B + b]!;
-        each(i, out, b, path);
-      });
+      this.decodeChunk(net, idx, out, each);
     }
   }
 
@@ -421,30 +443,42 @@ export class NeuralTagger implements Model {
 
   /** Predicts entities for every input, with exact span probabilities as confidences. */
   predict(inputs: ModelInput[]): Prediction[] {
+    return predictNative(this.onnxScoring(inputs));
+  }
+
+  /** The emission graph of the fitted network (inputs word/char ids, output emissions; see tagger-graph.ts). */
+  toOnnx(): OnnxGraph {
+    const net = this.ready();
+    return {
+      bytes: buildTaggerGraph(net, { architecture: this.name, tags: net.tagSet.tags }),
+      output: EMISSIONS,
+    };
+  }
+
+  /**
+   * The scoring of `inputs` in chunks of non-empty sentences: the graph's feeds (time-major, padded
+   * with the vocabularies' sizes), the network's own emissions, and the CRF decoding of either.
+   */
+  onnxScoring(inputs: readonly ModelInput[]): OnnxScoringJob {
     const net = this.ready();
     const prepared = this.prepare(inputs);
-    const out: Prediction[] = prepared.map(() => ({ spans: [] }));
-    this.run(prepared, (i, { em, seq }, b, path) => {
-      const tokens = prepared[i]!.tokens;
-      out[i] = {
-        spans: net.tagSet.decode(path).map((e): PredictedSpan => {
-          const entityTags = Array.from(path.subarray(e.first, e.last + 1));
-          let score = net.crf.pathProbability(em, seq, b, e.first, entityTags);
-          if (e.last + 1 < path.length) {
-            for (const c of net.tagSet.continuationTags(e.type)) {
-              score -= net.crf.pathProbability(em, seq, b, e.first, [...entityTags, c]);
-            }
-          }
-          return {
-            start: tokens[e.first]!.start,
-            end: tokens[e.last]!.end,
-            label: net.tagSet.types[e.type]!,
-            score: Math.min(1, Math.max(0, score)),
-          };
-        }),
-      };
-    });
-    return out;
+    const chunks = this.chunks(prepared);
+    const sentences = (c: number) => chunks[c]!.map((i) => prepared[i]!.enc);
+    return {
+      batches: chunks.length,
+      feeds: (c) => taggerFeeds(sentences(c), this.words.length, this.chars.length, net.chars !== undefined),
+      nativeScores: (c) => net.forward(sentences(c), false).em,
+      finish: (scores) => {
+        const out: Prediction[] = prepared.map(() => ({ spans: [] }));
+        chunks.forEach((idx, c) => {
+          const seq = seqBatch(idx.map((i) => prepared[i]!.enc.w.length));
+          this.decodeChunk(net, idx, { seq, em: scores[c]! }, (i, em, b, path) => {
+            out[i] = { spans: spansOf(net, prepared[i]!.tokens, em, b, path) };
+          });
+        });
+        return out;
+      },
+    };
   }
 
   /**
@@ -561,6 +595,61 @@ export class NeuralTagger implements Model {
     this.net = net;
     this.trainingInfo = manifest.training ?? {};
   }
+}
+
+/** The entities of one decoded sentence, with the exact CRF probability of each as its confidence. */
+function spansOf(
+  net: TaggerNetwork,
+  tokens: readonly Token[],
+  { em, seq }: Emissions,
+  b: number,
+  path: Int32Array,
+): PredictedSpan[] {
+  return net.tagSet.decode(path).map((e): PredictedSpan => {
+    const entityTags = Array.from(path.subarray(e.first, e.last + 1));
+    let score = net.crf.pathProbability(em, seq, b, e.first, entityTags);
+    if (e.last + 1 < path.length) {
+      for (const c of net.tagSet.continuationTags(e.type)) {
+        score -= net.crf.pathProbability(em, seq, b, e.first, [...entityTags, c]);
+      }
+    }
+    return {
+      start: tokens[e.first]!.start,
+      end: tokens[e.last]!.end,
+      label: net.tagSet.types[e.type]!,
+      score: Math.min(1, Math.max(0, score)),
+    };
+  });
+}
+
+/** The tagger graph's feeds for a chunk of non-empty sentences (see tagger-graph.ts). */
+function taggerFeeds(
+  sentences: readonly EncodedSentence[],
+  wordPad: number,
+  charPad: number,
+  withChars: boolean,
+): OnnxFeeds {
+  const { ids, seq } = timeMajorIds(sentences.map((s) => s.w));
+  const { T, B } = seq;
+  const words = new BigInt64Array(T * B);
+  for (let r = 0; r < ids.length; r++) words[r] = BigInt(ids[r]! < 0 ? wordPad : ids[r]!);
+  const feeds: OnnxFeeds = {
+    word_ids: { type: 'int64', data: words, dims: [T, B] },
+    lengths: { type: 'int32', data: Int32Array.from(seq.lengths), dims: [B] },
+  };
+  if (withChars) {
+    let C = 1;
+    for (const s of sentences) for (const cs of s.c) C = Math.max(C, cs.length);
+    const chars = new BigInt64Array(T * B * C).fill(BigInt(charPad));
+    sentences.forEach((s, b) => {
+      s.c.forEach((cs, t) => {
+        const at = (t * B + b) * C;
+        for (let k = 0; k < cs.length; k++) chars[at + k] = BigInt(cs[k]!);
+      });
+    });
+    feeds.char_ids = { type: 'int64', data: chars, dims: [T, B, C] };
+  }
+  return feeds;
 }
 
 function snapshot(params: readonly Param[]): Float32Array[] {
