@@ -4,7 +4,11 @@ import { resolve } from 'node:path';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
-import { defaultCacheRoot } from '../registry/materialize.ts';
+import { liveGaugeRows } from '../monitor/live-gauges.ts';
+import { LiveMonitor } from '../monitor/live-monitor.ts';
+import { defaultCacheRoot, loadRegisteredModel, materializeVersion } from '../registry/materialize.ts';
+import type { ModelVersion } from '../store/serving-store.ts';
+import { loadReferenceProfile } from '../train/reference-profile.ts';
 import { installAuth, makeCallerAccessors } from './auth.ts';
 import type { ServeContext, ServeLimits, ServeOptions } from './context.ts';
 import { errorResponse, installErrorHandler } from './errors.ts';
@@ -12,7 +16,7 @@ import { ServeMetrics } from './metrics.ts';
 import { ModelPool } from './model-pool.ts';
 import { RequestLog } from './request-log.ts';
 import { feedbackRoutes } from './routes/feedback.ts';
-import { healthRoutes } from './routes/health.ts';
+import { healthRoutes, isReady } from './routes/health.ts';
 import { monitorRoutes } from './routes/monitor.ts';
 import { overrideRoutes } from './routes/overrides.ts';
 import { predictRoutes } from './routes/predict.ts';
@@ -47,6 +51,7 @@ export function resolveServeOptions(options: ServeOptions): ServeOptions & { lim
     logSample: options.logSample ?? serve.log.sample,
     retentionDays: options.retentionDays ?? serve.log.retentionDays,
     pollIntervalMs: options.pollIntervalMs ?? serve.pollIntervalMs,
+    monitoring: options.monitoring ?? options.card.monitoring.enabled,
     cacheDir: options.cacheDir ?? defaultCacheRoot(resolve(options.projectDir)),
   };
 }
@@ -91,12 +96,41 @@ export async function buildServer(options: ServeOptions): Promise<BuiltServer> {
     retentionDays: resolved.retentionDays,
     logger: app.log,
   });
+  const monitoring = resolved.card.monitoring;
+  const live = resolved.monitoring
+    ? new LiveMonitor({
+        store: resolved.store,
+        bucketSeconds: monitoring.bucketSeconds,
+        retentionHours: monitoring.retentionHours,
+        publishIntervalMs: monitoring.publishIntervalMs,
+        logger: app.log,
+        profiles: async (ref) => {
+          const version = await resolved.store.registry.resolveVersion(
+            ref.tenant,
+            `${ref.name}@${ref.version}`,
+          );
+          return loadReferenceProfile(await materializeVersion(resolved.store, version, resolved.cacheDir!));
+        },
+      })
+    : null;
   const models = new ModelPool({
     store: resolved.store,
     cacheRoot: resolved.cacheDir!,
     pollIntervalMs: resolved.pollIntervalMs,
     metrics,
     logger: app.log,
+    // The reference profile loads with the model, so monitoring checks tokens from the first request on.
+    ...(live
+      ? {
+          load: async (version: ModelVersion) =>
+            (
+              await Promise.all([
+                loadRegisteredModel(resolved.store, version, resolved.cacheDir!),
+                live.profileFor(version),
+              ])
+            )[0],
+        }
+      : {}),
   });
   const accessors = makeCallerAccessors();
   const ctx: ServeContext = {
@@ -107,11 +141,18 @@ export async function buildServer(options: ServeOptions): Promise<BuiltServer> {
     models,
     metrics,
     log,
+    live,
     caller: accessors.caller,
     requireAdmin: accessors.requireAdmin,
     draining: false,
   };
 
+  metrics.setReadySource(() => isReady(ctx));
+  if (live)
+    metrics.setLiveSource(
+      () => liveGaugeRows(live, models.loaded(), monitoring),
+      () => live.bucketCount,
+    );
   installErrorHandler(app, { limits, metrics });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -160,6 +201,7 @@ export async function buildServer(options: ServeOptions): Promise<BuiltServer> {
       } finally {
         await models.close();
         await log.close();
+        await live?.close();
       }
     })();
     return closing;
