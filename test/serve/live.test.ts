@@ -7,16 +7,19 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { problemCardSchema } from '../../src/core/project.ts';
-import { loadModel } from '../../src/models/index.ts';
 import { exportRequests } from '../../src/monitor/export-requests.ts';
 import { LiveMonitor } from '../../src/monitor/live-monitor.ts';
 import type { LiveReport } from '../../src/monitor/live-report.ts';
 import { storedLiveReport } from '../../src/monitor/stored-live.ts';
 import { defaultCacheRoot } from '../../src/registry/materialize.ts';
-import { registerModelVersion } from '../../src/registry/register.ts';
 import { type BuiltServer, buildServer } from '../../src/serve/server.ts';
-import { buildReferenceProfile, saveReferenceProfile } from '../../src/train/reference-profile.ts';
-import { createTestProject, INTENTS, registerTiny, type TestProject } from './helpers.ts';
+import {
+  createTestProject,
+  INTENTS,
+  registerTiny,
+  registerWithProfile,
+  type TestProject,
+} from './helpers.ts';
 
 describe('live monitoring', () => {
   let project: TestProject;
@@ -29,28 +32,7 @@ describe('live monitoring', () => {
     // v1: no reference profile (saved by model.save alone).
     await registerTiny(project, { name: 'bare', alias: 'production' });
     // v1 of "shop": saved with a reference profile made from the intents themselves.
-    const bare = await registerTiny(project, { name: 'shop-src' });
-    const folder = bare.source.replace(/^dir:/, '');
-    const model = await loadModel(folder);
-    const profile = buildReferenceProfile({
-      task: 'classify',
-      architecture: model.name,
-      train: INTENTS,
-      reference: {
-        name: 'dev',
-        examples: INTENTS,
-        predictions: model.predict(INTENTS.map((e) => ({ text: e.text }))),
-      },
-    });
-    await saveReferenceProfile(folder, profile);
-    const shop = await registerModelVersion(project.store, {
-      tenant: 'default',
-      source: folder,
-      name: 'shop',
-      actor: 'test',
-      cwd: project.dir,
-    });
-    await project.store.registry.setAlias('default', 'shop', 'production', shop.version);
+    await registerWithProfile(project, { name: 'shop', alias: 'production' });
     server = await buildServer({
       store: project.store,
       card: project.card,
