@@ -2,13 +2,13 @@
  * Live monitoring cost and memory: Banking77's test texts predicted by linear.v1 (trained on Banking77 train), then
  * replayed 1,000,000 times through the live monitor's sketches with a clock that advances so the replay spans two
  * days of 5-minute buckets (24 h retention). Side by side in the same run: the model's own predict time per text
- * (one text per call, as the server does), and the sketches' observe time per prediction; heapUsed is sampled
- * every 50,000 predictions after a full GC.
+ * (one text per call, as the server does), and the sketches' observe time per prediction, plus predict alone vs
+ * predict + observe interleaved in blocks of 500 texts (so machine load hits both alike); heapUsed is sampled every
+ * 50,000 predictions after a full GC.
  *
  * Run: `node --expose-gc --import tsx bench/monitoring-replay.ts [--predictions 1000000]`
  * (writes bench/results/monitoring-replay.json and prints a markdown table).
  */
-import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readDataset } from '../src/data/formats/index.ts';
@@ -17,6 +17,7 @@ import { createModel } from '../src/models/index.ts';
 import { LiveMonitor } from '../src/monitor/live-monitor.ts';
 import type { MonitoredAnswer } from '../src/monitor/live-sketch.ts';
 import { buildReferenceProfile } from '../src/train/reference-profile.ts';
+import { loadLine, writeResult } from './results-file.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const DATASETS = process.env.SAPPHIRE_DATASETS ?? join(REPO, '..', 'shared', 'datasets');
@@ -74,6 +75,35 @@ async function main(): Promise<void> {
     }
   const predictUs = ((performance.now() - predictStart) * 1000) / (predictRounds * texts.length);
 
+  // Side by side, interleaved in blocks so machine load hits both alike: predict alone vs predict + observe.
+  const sideBySide = new LiveMonitor({ profiles: async () => profile });
+  const sideVersion = { tenant: 'default', name: 'side', version: 1 };
+  await sideBySide.profileFor(sideVersion);
+  let alone = 0;
+  let monitored = 0;
+  const blocks = 20;
+  const block = 500;
+  for (let b = 0; b < blocks; b++) {
+    const offset = (b * block) % texts.length;
+    for (const withMonitor of b % 2 ? [true, false] : [false, true]) {
+      const start = performance.now();
+      for (let k = 0; k < block; k++) {
+        const i = (offset + k) % texts.length;
+        const p = model.predict([{ text: texts[i]! }])[0]!;
+        if (withMonitor) {
+          const label = p.labels![0]!;
+          sideBySide.observe(sideVersion, texts[i]!, {
+            labels: [{ label, score: p.scores!.find((s) => s.label === label)!.score }],
+          });
+        }
+      }
+      if (withMonitor) monitored += performance.now() - start;
+      else alone += performance.now() - start;
+    }
+  }
+  const aloneUs = (alone * 1000) / (blocks * block);
+  const monitoredUs = (monitored * 1000) / (blocks * block);
+
   // 1M predictions over two simulated days: the clock advances 172.8 ms per prediction.
   let clock = Date.UTC(2026, 0, 1);
   const step = (2 * 86_400_000) / PREDICTIONS;
@@ -115,6 +145,7 @@ async function main(): Promise<void> {
     gc: gc !== undefined,
     predictions: PREDICTIONS,
     predictUsPerText: predictUs,
+    interleaved: { predictUs: aloneUs, predictAndObserveUs: monitoredUs, ratio: monitoredUs / aloneUs },
     observeUsPerPrediction: observeUs,
     observeShareOfPredict: observeUs / predictUs,
     heapMiBSecondDay: { min: Math.min(...heapValues), max: Math.max(...heapValues) },
@@ -122,15 +153,8 @@ async function main(): Promise<void> {
     samples,
     command: `node --expose-gc --import tsx bench/monitoring-replay.ts ${args.join(' ')}`.trim(),
   };
-  writeFileSync(
-    join(REPO, 'bench', 'results', 'monitoring-replay.json'),
-    `${JSON.stringify(output, null, 2)}\n`,
-  );
-  console.log(
-    `load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}; ${cpus().length} CPUs; gc ${gc ? 'forced' : 'not exposed'}`,
-  );
+  writeResult('monitoring-replay', output);
+  console.log(`${loadLine()}; ${cpus().length} CPUs; gc ${gc ? 'forced' : 'not exposed'}`);
   console.log('| measure | value |');
   console.log('|---|---:|');
   console.log(`| linear.v1 predict, one text per call | ${predictUs.toFixed(1)} µs/text |`);
@@ -138,6 +162,9 @@ async function main(): Promise<void> {
     `| sketches observe (labels, HLL ×2, DDSketch ×2, OOV) | ${observeUs.toFixed(2)} µs/prediction |`,
   );
   console.log(`| observe / predict | ${((observeUs / predictUs) * 100).toFixed(1)}% |`);
+  console.log(
+    `| interleaved blocks: predict ${aloneUs.toFixed(1)} µs vs predict + observe ${monitoredUs.toFixed(1)} µs | ×${(monitoredUs / aloneUs).toFixed(3)} |`,
+  );
   console.log(
     `| heapUsed over the 2nd simulated day (after GC) | ${output.heapMiBSecondDay.min.toFixed(1)}–${output.heapMiBSecondDay.max.toFixed(1)} MiB |`,
   );

@@ -26,6 +26,7 @@ import { registerModelVersion } from '../src/registry/register.ts';
 import { openStore } from '../src/store/open-store.ts';
 import { DEFAULT_TENANT, PRODUCTION_ALIAS } from '../src/store/serving-store.ts';
 import { buildReferenceProfile, saveReferenceProfile } from '../src/train/reference-profile.ts';
+import { loadLine, writeResult } from './results-file.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const DATASETS = process.env.SAPPHIRE_DATASETS ?? join(REPO, '..', 'shared', 'datasets');
@@ -330,15 +331,8 @@ async function compareMonitoring(projectDir: string, key: string, test: Example[
     summary,
     results: rows,
   };
-  writeFileSync(
-    join(REPO, 'bench', 'results', 'serve-monitoring.json'),
-    `${JSON.stringify(output, null, 2)}\n`,
-  );
-  console.log(
-    `load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-  );
+  writeResult('serve-monitoring', output);
+  console.log(loadLine());
   console.log('| linear.v1 predict | monitoring on | monitoring off | on / off |');
   console.log('|---|---:|---:|---:|');
   for (const [name, v, digits] of [

@@ -182,7 +182,8 @@ export class LiveMonitor {
       if (sketch === null) {
         sketch = new PredictionSketch();
         series.buckets.set(start, sketch);
-        this.evict(series, now);
+        // A new bucket: drop expired ones of every version (versions no longer served included).
+        for (const other of this.series.values()) this.evict(other, now);
       }
       series.current = sketch;
       series.currentStart = start;
