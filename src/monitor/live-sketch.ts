@@ -4,8 +4,8 @@
  * tokens against the model's reference profile. Bounded memory whatever the traffic, serialisable, mergeable.
  */
 import { SapphireError } from '../core/errors.ts';
-import { entityKey, monitorTokens, type ReferenceProfile } from '../train/reference-profile.ts';
-import { hash32 } from './sketches/hash.ts';
+import { hash32 } from '../core/hash32.ts';
+import { entityKey, forEachMonitorToken, type ReferenceProfile } from '../train/reference-profile.ts';
 import { HyperLogLog, type HyperLogLogState } from './sketches/hyperloglog.ts';
 import { QuantileSketch, type QuantileSketchState } from './sketches/quantiles.ts';
 import { SpaceSaving, type SpaceSavingState } from './sketches/space-saving.ts';
@@ -98,18 +98,19 @@ export class PredictionSketch {
   observe(text: string, answer: MonitoredAnswer, profile: ProfileIndex | null): void {
     this.items++;
     this.texts.addHash(hash32(text));
-    const words = monitorTokens(text);
-    this.tokens += words.length;
-    this.length.add(words.length);
     const vocabulary = profile?.vocabulary;
-    for (const word of words) {
-      this.vocabulary.addHash(hash32(word));
+    let count = 0;
+    forEachMonitorToken(text, (word, hash) => {
+      count++;
+      this.vocabulary.addHash(hash);
       if (vocabulary && !vocabulary.has(word)) {
         this.oovTokens++;
         this.oov.add(word);
       }
-    }
-    if (vocabulary) this.checkedTokens += words.length;
+    });
+    this.tokens += count;
+    this.length.add(count);
+    if (vocabulary) this.checkedTokens += count;
     if (answer.entities) {
       for (const e of answer.entities) {
         this.labels.add(e.label);

@@ -6,6 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SapphireError } from '../core/errors.ts';
+import { FNV_OFFSET, FNV_PRIME, finishHash32 } from '../core/hash32.ts';
 import type { Example, TaskKind } from '../data/types.ts';
 import type { Prediction } from '../models/model.ts';
 
@@ -51,17 +52,58 @@ export interface ReferenceProfile {
   entities: string[];
 }
 
-const WORD = /[\p{L}\p{N}]+/gu;
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+
+/** Whether a UTF-16 code unit belongs to a word: ASCII letters and digits by table, the rest by Unicode class. */
+function isWordCode(code: number, text: string, at: number): boolean {
+  if (code < 128)
+    return (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || (code >= 65 && code <= 90);
+  // Surrogate pairs: judge the whole code point.
+  return LETTER_OR_DIGIT.test(String.fromCodePoint(text.codePointAt(at) ?? code));
+}
 
 /**
  * The tokens monitoring counts: lowercased runs of letters and digits. Training profiles and live sketches use
  * this one function, so out-of-vocabulary rates compare like with like (whatever the model's own tokenizer is).
+ * A hand-written scan (ASCII by table) rather than a Unicode regex: it runs on every served prediction.
  *
  * @example
  * monitorTokens("Where's my NEW card?"); // ['where', 's', 'my', 'new', 'card']
  */
 export function monitorTokens(text: string): string[] {
-  return text.toLowerCase().match(WORD) ?? [];
+  const out: string[] = [];
+  forEachMonitorToken(text, (token) => out.push(token));
+  return out;
+}
+
+/**
+ * Calls `visit` with each token of {@link monitorTokens} and its {@link hash32}, computed during the one scan (the
+ * live sketches' hot path: no second pass over the characters).
+ */
+export function forEachMonitorToken(text: string, visit: (token: string, hash: number) => void): void {
+  const lower = text.toLowerCase();
+  let start = -1;
+  let h = FNV_OFFSET;
+  for (let i = 0; i < lower.length; i++) {
+    const code = lower.charCodeAt(i);
+    // A low surrogate continues the code point its high surrogate started.
+    const prev = i > 0 ? lower.charCodeAt(i - 1) : 0;
+    const word =
+      code >= 0xdc00 && code <= 0xdfff
+        ? start >= 0 && prev >= 0xd800 && prev <= 0xdbff
+        : isWordCode(code, lower, i);
+    if (word) {
+      if (start < 0) {
+        start = i;
+        h = FNV_OFFSET;
+      }
+      h = Math.imul(h ^ code, FNV_PRIME);
+    } else if (start >= 0) {
+      visit(lower.slice(start, i), finishHash32(h));
+      start = -1;
+    }
+  }
+  if (start >= 0) visit(lower.slice(start), finishHash32(h));
 }
 
 /**

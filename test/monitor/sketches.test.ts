@@ -4,12 +4,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { hash32 } from '../../src/core/hash32.ts';
 import { parseCsv } from '../../src/data/formats/csv.ts';
 import { PredictionSketch } from '../../src/monitor/live-sketch.ts';
 import { HyperLogLog } from '../../src/monitor/sketches/hyperloglog.ts';
 import { QUANTILE_RELATIVE_ACCURACY, QuantileSketch } from '../../src/monitor/sketches/quantiles.ts';
 import { SpaceSaving } from '../../src/monitor/sketches/space-saving.ts';
-import { monitorTokens } from '../../src/train/reference-profile.ts';
+import { forEachMonitorToken, monitorTokens } from '../../src/train/reference-profile.ts';
 import { SHARED } from '../cli/helpers.ts';
 
 const BANKING = join(SHARED, 'classify', 'banking77');
@@ -235,5 +236,30 @@ describe('PredictionSketch', () => {
     assert.ok(close(merged.confidence.quantile(0.5)!, one.confidence.quantile(0.5)!), 'median confidence');
     assert.ok(close(merged.confidence.mean!, one.confidence.mean!), 'mean confidence survives the state');
     assert.throws(() => PredictionSketch.fromState({ format: 2 }), /malformed monitoring sketch/);
+  });
+});
+
+describe('monitorTokens', () => {
+  test('the hand-written scan equals lowercased Unicode letter/digit runs, and hashes like hash32', () => {
+    const reference = (t: string) => t.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+    for (const unit of ['grapheme', 'binary'] as const)
+      fc.assert(
+        fc.property(fc.string({ unit }), (text) => {
+          assert.deepEqual(monitorTokens(text), reference(text), JSON.stringify(text));
+          forEachMonitorToken(text, (token, hash) => assert.equal(hash, hash32(token), token));
+        }),
+        { numRuns: 300 },
+      );
+    assert.deepEqual(monitorTokens("Where's my NEW card? Ça coûte 10€ 𝒳y"), [
+      'where',
+      's',
+      'my',
+      'new',
+      'card',
+      'ça',
+      'coûte',
+      '10',
+      '𝒳y',
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { SapphireError } from '../../core/errors.ts';
-import { hash32 } from './hash.ts';
+import { hash32 } from '../../core/hash32.ts';
 
 /** Serialisable state of a {@link HyperLogLog}: precision and the registers as base64. */
 export interface HyperLogLogState {
