@@ -9,7 +9,7 @@
  * Run: `node --expose-gc --import tsx bench/monitoring-replay.ts [--predictions 1000000]`
  * (writes bench/results/monitoring-replay.json and prints a markdown table).
  */
-import { cpus, loadavg } from 'node:os';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readDataset } from '../src/data/formats/index.ts';
 import type { Example } from '../src/data/types.ts';
@@ -17,7 +17,7 @@ import { createModel } from '../src/models/index.ts';
 import { LiveMonitor } from '../src/monitor/live-monitor.ts';
 import type { MonitoredAnswer } from '../src/monitor/live-sketch.ts';
 import { buildReferenceProfile } from '../src/train/reference-profile.ts';
-import { loadLine, writeResult } from './results-file.ts';
+import { loadLine, machineInfo, writeResult } from './results-file.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const DATASETS = process.env.SAPPHIRE_DATASETS ?? join(REPO, '..', 'shared', 'datasets');
@@ -137,11 +137,7 @@ async function main(): Promise<void> {
   const afterDay = samples.filter((s) => s.predictions >= PREDICTIONS / 2);
   const heapValues = afterDay.map((s) => s.heapMiB);
   const output = {
-    date: new Date().toISOString(),
-    cpus: cpus().length,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    loadavg: loadavg(),
-    node: process.version,
+    ...machineInfo(),
     gc: gc !== undefined,
     predictions: PREDICTIONS,
     predictUsPerText: predictUs,

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const RESULTS = resolve(import.meta.dirname, 'results');
@@ -14,4 +14,15 @@ export function loadLine(): string {
   return `load average ${loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')}`;
+}
+
+/** When and where a benchmark ran: date, CPUs, load average and Node version, for the JSON results. */
+export function machineInfo(): { date: string; cpus: number; cpu: string; loadavg: number[]; node: string } {
+  return {
+    date: new Date().toISOString(),
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    loadavg: loadavg(),
+    node: process.version,
+  };
 }

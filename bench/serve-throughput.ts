@@ -14,7 +14,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
@@ -26,7 +26,7 @@ import { registerModelVersion } from '../src/registry/register.ts';
 import { openStore } from '../src/store/open-store.ts';
 import { DEFAULT_TENANT, PRODUCTION_ALIAS } from '../src/store/serving-store.ts';
 import { buildReferenceProfile, saveReferenceProfile } from '../src/train/reference-profile.ts';
-import { loadLine, writeResult } from './results-file.ts';
+import { loadLine, machineInfo, writeResult } from './results-file.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const DATASETS = process.env.SAPPHIRE_DATASETS ?? join(REPO, '..', 'shared', 'datasets');
@@ -318,11 +318,7 @@ async function compareMonitoring(projectDir: string, key: string, test: Example[
     fixedRateP99Ms: { on: mean(true, true, (r) => r.p99Ms), off: mean(false, true, (r) => r.p99Ms) },
   };
   const output = {
-    date: new Date().toISOString(),
-    cpus: cpus().length,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    loadavg: loadavg(),
-    node: process.version,
+    ...machineInfo(),
     seconds: SECONDS,
     connections: CONNECTIONS,
     rounds: ROUNDS,

@@ -5,7 +5,7 @@
  */
 import { SapphireError } from '../core/errors.ts';
 import { hash32 } from '../core/hash32.ts';
-import { entityKey, forEachMonitorToken, type ReferenceProfile } from '../train/reference-profile.ts';
+import { entityKey, type ReferenceProfile, scanMonitorTokens } from '../train/reference-profile.ts';
 import { HyperLogLog, type HyperLogLogState } from './sketches/hyperloglog.ts';
 import { QuantileSketch, type QuantileSketchState } from './sketches/quantiles.ts';
 import { SpaceSaving, type SpaceSavingState } from './sketches/space-saving.ts';
@@ -25,13 +25,21 @@ export interface MonitoredAnswer {
 /** A reference profile prepared for lookups on the hot path. */
 export interface ProfileIndex {
   profile: ReferenceProfile;
-  vocabulary: ReadonlySet<string>;
+  /**
+   * The vocabulary as 32-bit token hashes: a token is looked up by the hash computed while scanning, without
+   * slicing or rehashing it (a random unseen token collides with a 100k vocabulary with probability ~2e-5).
+   */
+  vocabulary: ReadonlySet<number>;
   entities: ReadonlySet<string>;
 }
 
 /** Prepares a profile's vocabulary and entity sets for {@link PredictionSketch.observe}. */
 export function indexProfile(profile: ReferenceProfile): ProfileIndex {
-  return { profile, vocabulary: new Set(profile.vocabulary), entities: new Set(profile.entities) };
+  return {
+    profile,
+    vocabulary: new Set(profile.vocabulary.map((token) => hash32(token))),
+    entities: new Set(profile.entities),
+  };
 }
 
 /** Serialisable state of a {@link PredictionSketch}. */
@@ -99,13 +107,14 @@ export class PredictionSketch {
     this.items++;
     this.texts.addHash(hash32(text));
     const vocabulary = profile?.vocabulary;
+    const lower = text.toLowerCase();
     let count = 0;
-    forEachMonitorToken(text, (word, hash) => {
+    scanMonitorTokens(lower, (start, end, hash) => {
       count++;
       this.vocabulary.addHash(hash);
-      if (vocabulary && !vocabulary.has(word)) {
+      if (vocabulary && !vocabulary.has(hash)) {
         this.oovTokens++;
-        this.oov.add(word);
+        this.oov.add(lower.slice(start, end));
       }
     });
     this.tokens += count;

@@ -6,7 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SapphireError } from '../core/errors.ts';
-import { FNV_OFFSET, FNV_PRIME, finishHash32 } from '../core/hash32.ts';
+import { FNV_OFFSET, mix32, stepHash } from '../core/hash32.ts';
 import type { Example, TaskKind } from '../data/types.ts';
 import type { Prediction } from '../models/model.ts';
 
@@ -82,6 +82,17 @@ export function monitorTokens(text: string): string[] {
  */
 export function forEachMonitorToken(text: string, visit: (token: string, hash: number) => void): void {
   const lower = text.toLowerCase();
+  scanMonitorTokens(lower, (start, end, hash) => visit(lower.slice(start, end), hash));
+}
+
+/**
+ * The allocation-free scan behind {@link forEachMonitorToken}: calls `visit` with each token's start and end in an
+ * already lowercased text and its {@link hash32}; the caller slices only the tokens it keeps.
+ */
+export function scanMonitorTokens(
+  lower: string,
+  visit: (start: number, end: number, hash: number) => void,
+): void {
   let start = -1;
   let h = FNV_OFFSET;
   for (let i = 0; i < lower.length; i++) {
@@ -97,13 +108,13 @@ export function forEachMonitorToken(text: string, visit: (token: string, hash: n
         start = i;
         h = FNV_OFFSET;
       }
-      h = Math.imul(h ^ code, FNV_PRIME);
+      h = stepHash(h, code);
     } else if (start >= 0) {
-      visit(lower.slice(start, i), finishHash32(h));
+      visit(start, i, mix32(h));
       start = -1;
     }
   }
-  if (start >= 0) visit(lower.slice(start), finishHash32(h));
+  if (start >= 0) visit(start, lower.length, mix32(h));
 }
 
 /**
