@@ -3,7 +3,8 @@
  * replayed 1,000,000 times through the live monitor's sketches with a clock that advances so the replay spans two
  * days of 5-minute buckets (24 h retention). Side by side in the same run: the model's own predict time per text
  * (one text per call, as the server does), and the sketches' observe time per prediction, plus predict alone vs
- * predict + observe interleaved in blocks of 500 texts (so machine load hits both alike); heapUsed is sampled every
+ * predict + observe interleaved in 400 pairs of blocks of 50 texts (so machine load hits both alike; the median
+ * pair ratio is robust to the load spikes of a shared machine); heapUsed is sampled every
  * 50,000 predictions after a full GC.
  *
  * Run: `node --expose-gc --import tsx bench/monitoring-replay.ts [--predictions 1000000]`
@@ -81,10 +82,12 @@ async function main(): Promise<void> {
   await sideBySide.profileFor(sideVersion);
   let alone = 0;
   let monitored = 0;
-  const blocks = 20;
-  const block = 500;
+  const ratios: number[] = [];
+  const blocks = 400;
+  const block = 50;
   for (let b = 0; b < blocks; b++) {
     const offset = (b * block) % texts.length;
+    const pair: number[] = [0, 0];
     for (const withMonitor of b % 2 ? [true, false] : [false, true]) {
       const start = performance.now();
       for (let k = 0; k < block; k++) {
@@ -97,10 +100,15 @@ async function main(): Promise<void> {
           });
         }
       }
-      if (withMonitor) monitored += performance.now() - start;
-      else alone += performance.now() - start;
+      const ms = performance.now() - start;
+      pair[withMonitor ? 1 : 0] = ms;
+      if (withMonitor) monitored += ms;
+      else alone += ms;
     }
+    ratios.push(pair[1]! / pair[0]!);
   }
+  ratios.sort((a, b) => a - b);
+  const medianRatio = ratios[ratios.length >> 1]!;
   const aloneUs = (alone * 1000) / (blocks * block);
   const monitoredUs = (monitored * 1000) / (blocks * block);
 
@@ -141,7 +149,14 @@ async function main(): Promise<void> {
     gc: gc !== undefined,
     predictions: PREDICTIONS,
     predictUsPerText: predictUs,
-    interleaved: { predictUs: aloneUs, predictAndObserveUs: monitoredUs, ratio: monitoredUs / aloneUs },
+    interleaved: {
+      blocks,
+      block,
+      predictUs: aloneUs,
+      predictAndObserveUs: monitoredUs,
+      ratio: monitoredUs / aloneUs,
+      medianPairRatio: medianRatio,
+    },
     observeUsPerPrediction: observeUs,
     observeShareOfPredict: observeUs / predictUs,
     heapMiBSecondDay: { min: Math.min(...heapValues), max: Math.max(...heapValues) },
@@ -160,6 +175,9 @@ async function main(): Promise<void> {
   console.log(`| observe / predict | ${((observeUs / predictUs) * 100).toFixed(1)}% |`);
   console.log(
     `| interleaved blocks: predict ${aloneUs.toFixed(1)} µs vs predict + observe ${monitoredUs.toFixed(1)} µs | ×${(monitoredUs / aloneUs).toFixed(3)} |`,
+  );
+  console.log(
+    `| interleaved, median of ${blocks} paired blocks of ${block} texts | ×${medianRatio.toFixed(3)} |`,
   );
   console.log(
     `| heapUsed over the 2nd simulated day (after GC) | ${output.heapMiBSecondDay.min.toFixed(1)}–${output.heapMiBSecondDay.max.toFixed(1)} MiB |`,

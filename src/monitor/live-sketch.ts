@@ -5,7 +5,12 @@
  */
 import { SapphireError } from '../core/errors.ts';
 import { hash32 } from '../core/hash32.ts';
-import { entityKey, type ReferenceProfile, scanMonitorTokens } from '../train/reference-profile.ts';
+import {
+  entityKey,
+  NON_ASCII,
+  type ReferenceProfile,
+  scanMonitorTokens,
+} from '../train/reference-profile.ts';
 import { HyperLogLog, type HyperLogLogState } from './sketches/hyperloglog.ts';
 import { QuantileSketch, type QuantileSketchState } from './sketches/quantiles.ts';
 import { SpaceSaving, type SpaceSavingState } from './sketches/space-saving.ts';
@@ -107,14 +112,15 @@ export class PredictionSketch {
     this.items++;
     this.texts.addHash(hash32(text));
     const vocabulary = profile?.vocabulary;
-    const lower = text.toLowerCase();
+    // ASCII texts are scanned as they are (capitals lowercased on the fly): no lowercased copy per request.
+    const source = NON_ASCII.test(text) ? text.toLowerCase() : text;
     let count = 0;
-    scanMonitorTokens(lower, (start, end, hash) => {
+    scanMonitorTokens(source, (start, end, hash) => {
       count++;
       this.vocabulary.addHash(hash);
       if (vocabulary && !vocabulary.has(hash)) {
         this.oovTokens++;
-        this.oov.add(lower.slice(start, end));
+        this.oov.add(source.slice(start, end).toLowerCase());
       }
     });
     this.tokens += count;

@@ -54,6 +54,9 @@ export interface ReferenceProfile {
 
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
+/** Matches a text with any non-ASCII character: such texts are lowercased before {@link scanMonitorTokens}. */
+export const NON_ASCII = /[^\x00-\x7f]/;
+
 /** Whether a UTF-16 code unit belongs to a word: ASCII letters and digits by table, the rest by Unicode class. */
 function isWordCode(code: number, text: string, at: number): boolean {
   if (code < 128)
@@ -86,8 +89,10 @@ export function forEachMonitorToken(text: string, visit: (token: string, hash: n
 }
 
 /**
- * The allocation-free scan behind {@link forEachMonitorToken}: calls `visit` with each token's start and end in an
- * already lowercased text and its {@link hash32}; the caller slices only the tokens it keeps.
+ * The allocation-free scan behind {@link forEachMonitorToken}: calls `visit` with each token's start and end and the
+ * {@link hash32} of the lowercased token; the caller slices (and lowercases) only the tokens it keeps. ASCII
+ * capitals are lowercased on the fly, so a pure-ASCII text needs no lowercased copy; any other text must be
+ * lowercased by the caller first ({@link NON_ASCII} tells which).
  */
 export function scanMonitorTokens(
   lower: string,
@@ -96,7 +101,8 @@ export function scanMonitorTokens(
   let start = -1;
   let h = FNV_OFFSET;
   for (let i = 0; i < lower.length; i++) {
-    const code = lower.charCodeAt(i);
+    const raw = lower.charCodeAt(i);
+    const code = raw >= 65 && raw <= 90 ? raw + 32 : raw;
     // A low surrogate continues the code point its high surrogate started.
     const prev = i > 0 ? lower.charCodeAt(i - 1) : 0;
     const word =

@@ -10,7 +10,12 @@ import { PredictionSketch } from '../../src/monitor/live-sketch.ts';
 import { HyperLogLog } from '../../src/monitor/sketches/hyperloglog.ts';
 import { QUANTILE_RELATIVE_ACCURACY, QuantileSketch } from '../../src/monitor/sketches/quantiles.ts';
 import { SpaceSaving } from '../../src/monitor/sketches/space-saving.ts';
-import { forEachMonitorToken, monitorTokens } from '../../src/train/reference-profile.ts';
+import {
+  forEachMonitorToken,
+  monitorTokens,
+  NON_ASCII,
+  scanMonitorTokens,
+} from '../../src/train/reference-profile.ts';
 import { SHARED } from '../cli/helpers.ts';
 
 const BANKING = join(SHARED, 'classify', 'banking77');
@@ -242,11 +247,20 @@ describe('PredictionSketch', () => {
 describe('monitorTokens', () => {
   test('the hand-written scan equals lowercased Unicode letter/digit runs, and hashes like hash32', () => {
     const reference = (t: string) => t.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
-    for (const unit of ['grapheme', 'binary'] as const)
+    for (const unit of ['grapheme', 'binary', 'grapheme-ascii'] as const)
       fc.assert(
         fc.property(fc.string({ unit }), (text) => {
           assert.deepEqual(monitorTokens(text), reference(text), JSON.stringify(text));
           forEachMonitorToken(text, (token, hash) => assert.equal(hash, hash32(token), token));
+          // The hot path scans ASCII texts without lowercasing them first: same tokens, same hashes.
+          const source = NON_ASCII.test(text) ? text.toLowerCase() : text;
+          const scanned: string[] = [];
+          scanMonitorTokens(source, (start, end, hash) => {
+            const token = source.slice(start, end).toLowerCase();
+            assert.equal(hash, hash32(token), token);
+            scanned.push(token);
+          });
+          assert.deepEqual(scanned, reference(text));
         }),
         { numRuns: 300 },
       );
