@@ -55,7 +55,7 @@ export interface ReferenceProfile {
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
 /** Matches a text with any non-ASCII character: such texts are lowercased before {@link scanMonitorTokens}. */
-export const NON_ASCII = /[^\x00-\x7f]/;
+export const NON_ASCII = /[\u0080-\uffff]/;
 
 /** Whether a UTF-16 code unit belongs to a word: ASCII letters and digits by table, the rest by Unicode class. */
 function isWordCode(code: number, text: string, at: number): boolean {
