@@ -7,6 +7,10 @@
  *
  * Run: `node --import tsx bench/serve-throughput.ts [--seconds 10] [--connections 32] [--log-sample 1]`
  * (writes bench/results/serve-throughput.json and prints a markdown table).
+ *
+ * `--compare-monitoring [--rounds 2]`: only the linear route, with live monitoring on and off side by side
+ * (`monitoring.enabled=true|false`, alternating servers, each at peak and at a fixed rate), written to
+ * bench/results/serve-monitoring.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +25,8 @@ import { createModel } from '../src/models/index.ts';
 import { registerModelVersion } from '../src/registry/register.ts';
 import { openStore } from '../src/store/open-store.ts';
 import { DEFAULT_TENANT, PRODUCTION_ALIAS } from '../src/store/serving-store.ts';
+import { buildReferenceProfile, saveReferenceProfile } from '../src/train/reference-profile.ts';
+import { loadLine, machineInfo, writeResult } from './results-file.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const DATASETS = process.env.SAPPHIRE_DATASETS ?? join(REPO, '..', 'shared', 'datasets');
@@ -36,6 +42,8 @@ const LOG_SAMPLE = Number(flag('--log-sample', '1'));
 const SERVE_ARGS = flag('--serve-args', '').split(' ').filter(Boolean);
 /** `--profile <dir>`: write a V8 CPU profile of the server process into this folder. */
 const PROFILE_DIR = args.includes('--profile') ? resolve(flag('--profile', 'bench/results/profile')) : null;
+const COMPARE_MONITORING = args.includes('--compare-monitoring');
+const ROUNDS = Number(flag('--rounds', '2'));
 
 interface LoadResult {
   route: string;
@@ -63,6 +71,7 @@ async function trainAndSave(
   config: Record<string, unknown>,
   train: Example[],
   dir: string,
+  reference: Example[],
 ): Promise<void> {
   const model = createModel(architecture, config);
   const start = performance.now();
@@ -71,10 +80,24 @@ async function trainAndSave(
     `trained ${architecture} on ${train.length} examples in ${((performance.now() - start) / 1000).toFixed(1)} s`,
   );
   await model.save(dir);
+  // The reference profile `sapphire train` saves, so live monitoring does its full work (OOV, new tokens).
+  const predictions = model.predict(reference.map((e) => ({ text: e.text })));
+  await saveReferenceProfile(
+    dir,
+    buildReferenceProfile({
+      task: model.task,
+      architecture,
+      train,
+      reference: { name: 'test', examples: reference, predictions },
+    }),
+  );
 }
 
 /** Starts `sapphire serve --port 0 --json` and resolves with its URL once it prints the ready line. */
-async function startServer(projectDir: string): Promise<{ url: string; child: ChildProcess }> {
+async function startServer(
+  projectDir: string,
+  extra: string[] = [],
+): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
     [
@@ -87,6 +110,7 @@ async function startServer(projectDir: string): Promise<{ url: string; child: Ch
       '--log-sample',
       String(LOG_SAMPLE),
       ...SERVE_ARGS,
+      ...extra,
     ],
     {
       cwd: projectDir,
@@ -164,15 +188,17 @@ async function main(): Promise<void> {
       read(join(mit, 'restauranttrain.bio'), 'ner'),
       read(join(mit, 'restauranttest.bio'), 'ner'),
     ]);
-    await trainAndSave('linear.v1', {}, bankTrain, join(projectDir, 'linear'));
-    await trainAndSave('crf.v1', { maxIterations: 40 }, mitTrain, join(projectDir, 'crf'));
-    // A model that costs nothing: what the serving path itself (auth, validation, overrides, metrics, log) costs.
-    await trainAndSave('majority.v1', {}, bankTrain, join(projectDir, 'majority'));
+    await trainAndSave('linear.v1', {}, bankTrain, join(projectDir, 'linear'), bankTest);
+    if (!COMPARE_MONITORING) {
+      await trainAndSave('crf.v1', { maxIterations: 40 }, mitTrain, join(projectDir, 'crf'), mitTest);
+      // A model that costs nothing: what the serving path itself (auth, validation, overrides, metrics, log) costs.
+      await trainAndSave('majority.v1', {}, bankTrain, join(projectDir, 'majority'), bankTest);
+    }
 
     const store = await openStore({ projectDir });
     let key: string;
     try {
-      for (const name of ['majority', 'linear', 'crf']) {
+      for (const name of COMPARE_MONITORING ? ['linear'] : ['majority', 'linear', 'crf']) {
         const version = await registerModelVersion(store, {
           tenant: DEFAULT_TENANT,
           source: join(projectDir, name),
@@ -189,6 +215,10 @@ async function main(): Promise<void> {
       await store.close();
     }
 
+    if (COMPARE_MONITORING) {
+      await compareMonitoring(projectDir, key, bankTest);
+      return;
+    }
     const started = await startServer(projectDir);
     server = started.child;
     serverPid = started.child.pid!;
@@ -245,6 +275,71 @@ async function main(): Promise<void> {
     server?.kill('SIGTERM');
     rmSync(projectDir, { recursive: true, force: true });
   }
+}
+
+/** The linear route with live monitoring on and off, alternating fresh servers, at peak and at a fixed rate. */
+async function compareMonitoring(projectDir: string, key: string, test: Example[]): Promise<void> {
+  const route = '/v1/models/bench-linear/predict';
+  const bodies = test.slice(0, 500).map((e) => JSON.stringify({ text: e.text }));
+  const rows: (LoadResult & { monitoring: boolean; round: number })[] = [];
+  let fixedRate: number | null = null;
+  for (let round = 1; round <= ROUNDS; round++)
+    for (const monitoring of [true, false]) {
+      const started = await startServer(projectDir, [`monitoring.enabled=${monitoring}`]);
+      serverPid = started.child.pid!;
+      try {
+        await load(started.url, route, bodies, key, null); // warm-up
+        const peak = await load(started.url, route, bodies, key, null);
+        fixedRate ??= Math.max(1, Math.round(peak.requestsPerSecond / 2));
+        const fixed = await load(started.url, route, bodies, key, fixedRate);
+        rows.push({ ...peak, monitoring, round }, { ...fixed, monitoring, round });
+        console.error(
+          `round ${round}, monitoring ${monitoring ? 'on' : 'off'}: ${peak.requestsPerSecond.toFixed(0)} req/s`,
+        );
+      } finally {
+        started.child.kill('SIGTERM');
+        await new Promise((r) => started.child.once('exit', r));
+      }
+    }
+  const mean = (on: boolean, fixed: boolean, pick: (r: LoadResult) => number) => {
+    const chosen = rows.filter((r) => r.monitoring === on && (r.rate !== null) === fixed);
+    return chosen.reduce((s, r) => s + pick(r), 0) / chosen.length;
+  };
+  const summary = {
+    peakReqPerSecond: {
+      on: mean(true, false, (r) => r.requestsPerSecond),
+      off: mean(false, false, (r) => r.requestsPerSecond),
+    },
+    cpuUsPerRequest: {
+      on: mean(true, false, (r) => r.serverCpuUsPerRequest),
+      off: mean(false, false, (r) => r.serverCpuUsPerRequest),
+    },
+    fixedRateP50Ms: { on: mean(true, true, (r) => r.p50Ms), off: mean(false, true, (r) => r.p50Ms) },
+    fixedRateP99Ms: { on: mean(true, true, (r) => r.p99Ms), off: mean(false, true, (r) => r.p99Ms) },
+  };
+  const output = {
+    ...machineInfo(),
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+    rounds: ROUNDS,
+    fixedRate,
+    command: `node --import tsx bench/serve-throughput.ts ${args.join(' ')}`.trim(),
+    summary,
+    results: rows,
+  };
+  writeResult('serve-monitoring', output);
+  console.log(loadLine());
+  console.log('| linear.v1 predict | monitoring on | monitoring off | on / off |');
+  console.log('|---|---:|---:|---:|');
+  for (const [name, v, digits] of [
+    ['peak req/s', summary.peakReqPerSecond, 0],
+    ['server CPU µs/request (peak)', summary.cpuUsPerRequest, 0],
+    [`p50 ms at ${fixedRate} req/s`, summary.fixedRateP50Ms, 2],
+    [`p99 ms at ${fixedRate} req/s`, summary.fixedRateP99Ms, 2],
+  ] as const)
+    console.log(
+      `| ${name} | ${v.on.toFixed(digits)} | ${v.off.toFixed(digits)} | ${(v.on / v.off).toFixed(3)} |`,
+    );
 }
 
 await main();

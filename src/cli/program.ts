@@ -58,6 +58,7 @@ const COMMAND_GROUPS: CommandGroup[] = [
     names: ['feedback', 'monitor'],
     load: async () => (await import('./commands/feedback.ts')).registerFeedbackCommands,
   },
+  { names: ['requests'], load: async () => (await import('./commands/requests.ts')).registerRequestCommands },
 ];
 
 /** Global options that take a value, so the command name is found after them. */

@@ -134,6 +134,45 @@ const serveSchema = z.strictObject({
   onnxThreads: z.int().min(1).max(256).default(2),
 });
 
+const monitoringSchema = z.strictObject({
+  /** Keep live sketches of every prediction in the server (`/v1/models/{name}/live`, drift gauges). */
+  enabled: z.boolean().default(true),
+  /** Width of a sketch time bucket in seconds: the resolution of windows. */
+  bucketSeconds: z.int().min(10).max(86_400).default(300),
+  /** Hours of buckets kept in memory and in the store. */
+  retentionHours: z
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .default(24),
+  /** How often each replica writes its changed buckets to the store, in ms. */
+  publishIntervalMs: z.int().min(100).default(10_000),
+  /** The window drift is judged over by default (`/metrics`, `sapphire next`), e.g. 1h. */
+  window: z
+    .string()
+    .regex(/^\d+(s|m|h|d)$/, 'a window is a whole number and s, m, h or d, e.g. 1h')
+    .default('1h'),
+  /** Predictions needed in the window before drift is judged. */
+  minSamples: z.int().min(1).default(200),
+  /** Drift thresholds: a signal above its threshold marks the model version as drifted. */
+  drift: z
+    .strictObject({
+      /** Population stability index of the predicted-label distribution (0.1 moderate, 0.2 significant). */
+      labelPsi: z.number().gt(0).default(0.2),
+      /** Jensen–Shannon divergence (base 2, 0..1) of the predicted-label distribution. */
+      labelJs: z.number().gt(0).max(1).default(0.1),
+      /** Population stability index of input lengths in tokens, over the reference's deciles. */
+      lengthPsi: z.number().gt(0).default(0.2),
+      /** Absolute change of the mean confidence. */
+      confidenceShift: z.number().gt(0).max(1).default(0.1),
+      /** Rise of the out-of-vocabulary token rate (live minus reference). */
+      oovShift: z.number().gt(0).max(1).default(0.05),
+      /** A token (or entity) unseen in training that occurs in at least this share of texts is a new frequent one. */
+      newTokenShare: z.number().gt(0).max(1).default(0.02),
+    })
+    .prefault({}),
+});
+
 const cardObjectSchema = z.strictObject({
   name: z
     .string()
@@ -165,6 +204,8 @@ const cardObjectSchema = z.strictObject({
   promotion: promotionSchema.prefault({}),
   /** Settings of `sapphire serve`. */
   serve: serveSchema.prefault({}),
+  /** Live monitoring and drift detection of served models. */
+  monitoring: monitoringSchema.prefault({}),
 });
 
 type Ctx = z.RefinementCtx;
@@ -319,6 +360,8 @@ export const PROBLEM_CARD_COMMENTS: Record<string, string> = {
     'Gates `sapphire promote` checks: metric (default metrics.primary) on dataset (dataset[:split], default the first\nsource + :test) not significantly worse than the current version at alpha (require: not-worse | better),\nacceptance minimums, earmarks.jsonl all pass (earmarks), and latency.p99Ms over latency.samples single texts.',
   serve:
     '`sapphire serve` settings: port, host, auth (API keys), limits (bodyBytes, textChars, batchSize),\nrateLimitPerMinute per tenant, log (sample share of predictions logged, retentionDays), pollIntervalMs (promotions),\nruntime (native | onnx: score through onnxruntime-node) and onnxThreads.',
+  monitoring:
+    'Live sketches of served predictions and drift against the reference profile saved with each model: enabled,\nbucketSeconds, retentionHours, publishIntervalMs (replicas → store), window (default 1h), minSamples, drift thresholds\n(labelPsi, labelJs, lengthPsi, confidenceShift, oovShift, newTokenShare).',
   store:
     'Where runs, datasets and models are kept: null for the default SQLite file, or a path / postgres:// URI.',
 };

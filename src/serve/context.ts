@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ProblemCard } from '../core/project.ts';
 import type { Model } from '../models/model.ts';
+import type { LiveMonitor } from '../monitor/live-monitor.ts';
 import type { ApiKeyScope, ModelVersion } from '../store/serving-store.ts';
 import type { Store } from '../store/store.ts';
 import type { ServeMetrics } from './metrics.ts';
@@ -39,6 +40,8 @@ export interface ServeOptions {
   onnxThreads?: number;
   /** Folder where registered model versions are written before loading (default `.sapphire/cache/registry`). */
   cacheDir?: string;
+  /** Keep live monitoring sketches (default: the card's `monitoring.enabled`). */
+  monitoring?: boolean;
   /** Pino logger settings, or false for none (tests). */
   logger?: boolean | Record<string, unknown>;
 }
@@ -81,6 +84,8 @@ export interface ServeContext {
   models: ModelProvider;
   metrics: ServeMetrics;
   log: RequestLog;
+  /** Live sketches of served predictions, or null with monitoring off. */
+  live: LiveMonitor | null;
   /** The caller of an authenticated request (set by the auth hook); throws 401 when missing. */
   caller(request: FastifyRequest): Caller;
   /** Throws 403 unless the caller's key has `admin` scope. */

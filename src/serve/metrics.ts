@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { LiveGaugeValues } from '../monitor/live-gauges.ts';
 import type { OverrideAction } from '../store/serving-store.ts';
 import type { ServedResult } from './overrides-engine.ts';
 
@@ -45,6 +46,15 @@ export class ServeMetrics {
   private readonly feedbackCount: Counter<'model' | 'version' | 'rating'>;
   private readonly modelsLoadedGauge: Gauge;
   private readonly modelLoadErrors: Counter<'tenant' | 'model' | 'version'>;
+  private readonly driftScore: Gauge<'tenant' | 'model' | 'version' | 'signal'>;
+  private readonly driftDetected: Gauge<'tenant' | 'model' | 'version' | 'signal'>;
+  private readonly liveItems: Gauge<'tenant' | 'model' | 'version'>;
+  private readonly liveOov: Gauge<'tenant' | 'model' | 'version'>;
+  private readonly profileMissing: Gauge<'tenant' | 'model' | 'version'>;
+  private readySource: () => boolean = () => true;
+  private liveSource: (() => Promise<LiveGaugeValues[]>) | null = null;
+  private bucketSource: () => number = () => 0;
+  private liveSnapshot: { at: number; rows: Promise<LiveGaugeValues[]> } | null = null;
   /** Labelled children of the per-request series, cached so the hot path skips prom-client's label hashing. */
   private readonly series = new Map<string, RequestSeries>();
   private readonly labelChildren = new Map<string, Counter.Internal>();
@@ -114,7 +124,110 @@ export class ServeMetrics {
       labelNames: ['tenant', 'model', 'version'],
       registers,
     });
+    const self = this;
+    // Gauges read at scrape time: registered in the registry, never touched otherwise.
+    new Gauge({
+      name: 'sapphire_ready',
+      help: 'Whether /readyz answers 200: production models loaded and warmed up, not draining (1 or 0).',
+      registers,
+      collect() {
+        this.set(self.readySource() ? 1 : 0);
+      },
+    });
+    this.driftScore = new Gauge({
+      name: 'sapphire_drift_score',
+      help: 'Drift signal of a served model version over the monitoring window vs its reference profile (label_psi, label_js, length_psi, confidence_shift, oov_shift, new_tokens, new_entities).',
+      labelNames: ['tenant', 'model', 'version', 'signal'],
+      registers,
+      async collect() {
+        await self.collectLive();
+      },
+    });
+    this.driftDetected = new Gauge({
+      name: 'sapphire_drift_detected',
+      help: 'Whether a drift signal is over its threshold in sapphire.yaml monitoring.drift, with at least monitoring.minSamples predictions (1 or 0).',
+      labelNames: ['tenant', 'model', 'version', 'signal'],
+      registers,
+      async collect() {
+        await self.collectLive();
+      },
+    });
+    this.liveItems = new Gauge({
+      name: 'sapphire_live_predictions',
+      help: 'Predictions of a model version in the monitoring window, over every replica (from the live sketches).',
+      labelNames: ['tenant', 'model', 'version'],
+      registers,
+      async collect() {
+        await self.collectLive();
+      },
+    });
+    this.liveOov = new Gauge({
+      name: 'sapphire_live_oov_rate',
+      help: 'Share of tokens in the monitoring window not in the model version training vocabulary.',
+      labelNames: ['tenant', 'model', 'version'],
+      registers,
+      async collect() {
+        await self.collectLive();
+      },
+    });
+    this.profileMissing = new Gauge({
+      name: 'sapphire_reference_profile_missing',
+      help: 'A served model version saved without a reference profile (1): drift cannot be judged; retrain it.',
+      labelNames: ['tenant', 'model', 'version'],
+      registers,
+      async collect() {
+        await self.collectLive();
+      },
+    });
+    new Gauge({
+      name: 'sapphire_monitoring_sketch_buckets',
+      help: 'Live monitoring sketch buckets held in memory (bounded by retention / bucket width per version).',
+      registers,
+      collect() {
+        this.set(self.bucketSource());
+      },
+    });
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where `sapphire_ready` reads readiness from. */
+  setReadySource(source: () => boolean): void {
+    this.readySource = source;
+  }
+
+  /** Where the drift and live gauges read their rows from (computed at most once a second, at scrape time). */
+  setLiveSource(source: () => Promise<LiveGaugeValues[]>, buckets: () => number): void {
+    this.liveSource = source;
+    this.bucketSource = buckets;
+  }
+
+  private async collectLive(): Promise<void> {
+    if (!this.liveSource) return;
+    const now = Date.now();
+    if (!this.liveSnapshot || now - this.liveSnapshot.at > 1000)
+      this.liveSnapshot = { at: now, rows: this.liveSource() };
+    let rows: LiveGaugeValues[];
+    try {
+      rows = await this.liveSnapshot.rows;
+    } catch {
+      this.liveSnapshot = null;
+      return;
+    }
+    this.driftScore.reset();
+    this.driftDetected.reset();
+    this.liveItems.reset();
+    this.liveOov.reset();
+    this.profileMissing.reset();
+    for (const row of rows) {
+      const labels = { tenant: row.tenant, model: row.model, version: String(row.version) };
+      this.liveItems.set(labels, row.items);
+      this.profileMissing.set(labels, row.hasProfile ? 0 : 1);
+      if (row.oovRate !== null) this.liveOov.set(labels, row.oovRate);
+      for (const [signal, value] of Object.entries(row.signals))
+        this.driftScore.set({ ...labels, signal }, value);
+      for (const [signal, value] of Object.entries(row.drifted))
+        this.driftDetected.set({ ...labels, signal }, value);
+    }
   }
 
   private seriesFor(labels: RequestLabels): RequestSeries {

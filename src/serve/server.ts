@@ -4,7 +4,11 @@ import { resolve } from 'node:path';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
-import { defaultCacheRoot } from '../registry/materialize.ts';
+import { liveGaugeRows } from '../monitor/live-gauges.ts';
+import { LiveMonitor } from '../monitor/live-monitor.ts';
+import { defaultCacheRoot, loadRegisteredModel, materializeVersion } from '../registry/materialize.ts';
+import type { ModelVersion } from '../store/serving-store.ts';
+import { loadReferenceProfile } from '../train/reference-profile.ts';
 import { installAuth, makeCallerAccessors } from './auth.ts';
 import type { ServeContext, ServeLimits, ServeOptions } from './context.ts';
 import { errorResponse, installErrorHandler } from './errors.ts';
@@ -15,7 +19,7 @@ import { analysisRoutes } from './routes/analysis.ts';
 import { annotateRoutes } from './routes/annotate.ts';
 import { datasetRoutes } from './routes/datasets.ts';
 import { feedbackRoutes } from './routes/feedback.ts';
-import { healthRoutes } from './routes/health.ts';
+import { healthRoutes, isReady } from './routes/health.ts';
 import { monitorRoutes } from './routes/monitor.ts';
 import { overrideRoutes } from './routes/overrides.ts';
 import { predictRoutes } from './routes/predict.ts';
@@ -55,6 +59,7 @@ export function resolveServeOptions(options: ServeOptions): ServeOptions & { lim
     pollIntervalMs: options.pollIntervalMs ?? serve.pollIntervalMs,
     runtime: options.runtime ?? serve.runtime,
     onnxThreads: options.onnxThreads ?? serve.onnxThreads,
+    monitoring: options.monitoring ?? options.card.monitoring.enabled,
     cacheDir: options.cacheDir ?? defaultCacheRoot(resolve(options.projectDir)),
   };
 }
@@ -100,6 +105,23 @@ export async function buildServer(options: ServeOptions): Promise<BuiltServer> {
     retentionDays: resolved.retentionDays,
     logger: app.log,
   });
+  const monitoring = resolved.card.monitoring;
+  const live = resolved.monitoring
+    ? new LiveMonitor({
+        store: resolved.store,
+        bucketSeconds: monitoring.bucketSeconds,
+        retentionHours: monitoring.retentionHours,
+        publishIntervalMs: monitoring.publishIntervalMs,
+        logger: app.log,
+        profiles: async (ref) => {
+          const version = await resolved.store.registry.resolveVersion(
+            ref.tenant,
+            `${ref.name}@${ref.version}`,
+          );
+          return loadReferenceProfile(await materializeVersion(resolved.store, version, resolved.cacheDir!));
+        },
+      })
+    : null;
   const models = new ModelPool({
     store: resolved.store,
     cacheRoot: resolved.cacheDir!,
@@ -107,6 +129,18 @@ export async function buildServer(options: ServeOptions): Promise<BuiltServer> {
     pollIntervalMs: resolved.pollIntervalMs,
     metrics,
     logger: app.log,
+    // The reference profile loads with the model, so monitoring checks tokens from the first request on.
+    ...(live
+      ? {
+          load: async (version: ModelVersion) =>
+            (
+              await Promise.all([
+                loadRegisteredModel(resolved.store, version, resolved.cacheDir!),
+                live.profileFor(version),
+              ])
+            )[0],
+        }
+      : {}),
   });
   const accessors = makeCallerAccessors();
   const ctx: ServeContext = {
@@ -117,11 +151,18 @@ export async function buildServer(options: ServeOptions): Promise<BuiltServer> {
     models,
     metrics,
     log,
+    live,
     caller: accessors.caller,
     requireAdmin: accessors.requireAdmin,
     draining: false,
   };
 
+  metrics.setReadySource(() => isReady(ctx));
+  if (live)
+    metrics.setLiveSource(
+      () => liveGaugeRows(live, models.loaded(), monitoring),
+      () => live.bucketCount,
+    );
   installErrorHandler(app, { limits, metrics });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -176,6 +217,7 @@ export async function buildServer(options: ServeOptions): Promise<BuiltServer> {
       } finally {
         await models.close();
         await log.close();
+        await live?.close();
       }
     })();
     return closing;

@@ -207,6 +207,19 @@ export interface FeedbackTable {
   created_at: string;
 }
 
+/** `live_sketches`: each server replica's monitoring sketches per model version and time bucket; `state` is JSON. */
+export interface LiveSketchesTable {
+  tenant: string;
+  model: string;
+  version: number;
+  /** ISO start of the time bucket. */
+  bucket: string;
+  replica: string;
+  items: number | string;
+  state: string;
+  updated_at: string;
+}
+
 /** The store's tables, for kysely's typed queries. */
 export interface StoreTables {
   sapphire_schema: SchemaTable;
@@ -225,6 +238,7 @@ export interface StoreTables {
   prediction_log: PredictionLogTable;
   usage_daily: UsageDailyTable;
   feedback: FeedbackTable;
+  live_sketches: LiveSketchesTable;
 }
 
 /** Where a store's database lives, parsed from its URI. */

@@ -280,6 +280,25 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 5,
+    name: 'live monitoring sketches per replica and time bucket',
+    async up(db) {
+      await db.schema
+        .createTable('live_sketches')
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('bucket', 'text', (c) => c.notNull())
+        .addColumn('replica', 'text', (c) => c.notNull())
+        .addColumn('items', 'bigint', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('live_sketches_pk', ['tenant', 'model', 'version', 'bucket', 'replica'])
+        .execute();
+      await db.schema.createIndex('live_sketches_bucket').on('live_sketches').column('bucket').execute();
+    },
+  },
 ];
 
 /** The schema version this code reads and writes. */

@@ -378,4 +378,51 @@ export interface FeedbackStore {
   feedbackCounts(filter: { tenant?: string; model?: string; since?: string }): Promise<FeedbackCount[]>;
   /** Deletes logged predictions created before `before` (ISO timestamp); feedback is kept. */
   purgePredictions(before: string): Promise<number>;
+  /** Logged predictions of one model of a tenant, newest first (for exporting samples to annotate). */
+  listPredictions(filter: PredictionFilter): Promise<LoggedPrediction[]>;
+}
+
+/** Filters for {@link FeedbackStore.listPredictions}. */
+export interface PredictionFilter {
+  tenant: string;
+  model: string;
+  /** Only this version. */
+  version?: number;
+  /** ISO timestamp: created at or after. */
+  since?: string;
+  limit?: number;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Live monitoring
+
+/** One server replica's monitoring sketches of one model version over one time bucket. */
+export interface SketchBucket {
+  tenant: string;
+  model: string;
+  version: number;
+  /** ISO start of the bucket (UTC). */
+  bucket: string;
+  /** The replica that observed it (each server has a random id). */
+  replica: string;
+  /** Predictions observed in the bucket. */
+  items: number;
+  /** The serialised sketches (see src/monitor/live-sketch.ts). */
+  state: Record<string, unknown>;
+  updatedAt: string;
+}
+
+/** Sketch buckets published by server replicas, merged by readers into one view. */
+export interface MonitoringStore {
+  /** Writes buckets, replacing a replica's earlier state of the same bucket. */
+  putSketches(rows: readonly SketchBucket[]): Promise<void>;
+  /** Buckets of one model of a tenant starting at or after `since`, oldest first. */
+  listSketches(filter: {
+    tenant: string;
+    model: string;
+    version?: number;
+    since: string;
+  }): Promise<SketchBucket[]>;
+  /** Deletes buckets that started before `before` (ISO timestamp). */
+  purgeSketches(before: string): Promise<number>;
 }

@@ -10,6 +10,7 @@ import type {
   LoggedPrediction,
   LoggedTiming,
   NewFeedback,
+  PredictionFilter,
   UsageCount,
 } from './serving-store.ts';
 import {
@@ -444,5 +445,25 @@ export class SqlFeedbackStore implements FeedbackStore {
       .where('created_at', '<', cutoff)
       .executeTakeFirst();
     return Number(result.numDeletedRows);
+  }
+
+  async listPredictions(filter: PredictionFilter): Promise<LoggedPrediction[]> {
+    if (!isPlainObject(filter)) throw badInput('the filter must be an object', '', 'pass { tenant, model }');
+    let query = this.ctx
+      .db()
+      .selectFrom('prediction_log')
+      .selectAll()
+      .where('tenant', '=', checkTenantId(filter.tenant))
+      .where('model', '=', checkText(filter.model, 'model', 'pass the registered model name'))
+      .orderBy('created_at', 'desc')
+      .orderBy('request_id')
+      .orderBy('item');
+    if (filter.version !== undefined)
+      query = query.where('version', '=', checkInteger(filter.version, 'version', 1, 'pass e.g. 3'));
+    if (filter.since !== undefined)
+      query = query.where('created_at', '>=', utcTimestamp(filter.since, 'since'));
+    if (filter.limit !== undefined)
+      query = query.limit(checkInteger(filter.limit, 'limit', 1, 'pass e.g. 1000'));
+    return (await query.execute()).map(toLogged);
   }
 }

@@ -15,6 +15,7 @@ import type {
 import { checkDatasetName, datasetVersionId, newRunId, parseDatasetRef } from './ids.ts';
 import { badInput, checkMetrics, isPlainObject, type SqlContext } from './sql-common.ts';
 import { SqlFeedbackStore } from './sql-feedback.ts';
+import { SqlMonitoringStore } from './sql-monitoring.ts';
 import { SqlOverrideStore } from './sql-overrides.ts';
 import { SqlRegistryStore } from './sql-registry.ts';
 import { SqlTenantStore } from './sql-tenants.ts';
@@ -110,6 +111,7 @@ export class SqlStore implements Store {
   readonly tenants: SqlTenantStore;
   readonly overrides: SqlOverrideStore;
   readonly feedback: SqlFeedbackStore;
+  readonly monitoring: SqlMonitoringStore;
   private closed = false;
 
   constructor(database: StoreDatabase, artifacts: ArtifactStore) {
@@ -127,6 +129,7 @@ export class SqlStore implements Store {
     this.tenants = new SqlTenantStore(context);
     this.overrides = new SqlOverrideStore(context);
     this.feedback = new SqlFeedbackStore(context);
+    this.monitoring = new SqlMonitoringStore(context);
   }
 
   private active(): Kysely<StoreTables> {

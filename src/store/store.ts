@@ -1,5 +1,11 @@
 import type { Example } from '../data/types.ts';
-import type { FeedbackStore, OverrideStore, RegistryStore, TenantStore } from './serving-store.ts';
+import type {
+  FeedbackStore,
+  MonitoringStore,
+  OverrideStore,
+  RegistryStore,
+  TenantStore,
+} from './serving-store.ts';
 
 /** How a dataset version was made from its parent (or from files, for an import). */
 export interface DatasetOperation {
@@ -130,6 +136,8 @@ export interface Store {
   readonly overrides: OverrideStore;
   /** Logged predictions, usage counters and feedback. */
   readonly feedback: FeedbackStore;
+  /** Live monitoring sketches published by server replicas. */
+  readonly monitoring: MonitoringStore;
 
   /** Stores a version atomically; identical content under the same name returns the existing version. */
   putDatasetVersion(input: NewDatasetVersion): Promise<{ version: DatasetVersion; created: boolean }>;

@@ -10,6 +10,7 @@ import { createModel } from '../models/registry.ts';
 import { collectProvenance } from '../store/provenance.ts';
 import { saveModelArtifacts, savePredictions } from '../store/run-artifacts.ts';
 import type { DatasetVersion, MetricPoint, Run, Store } from '../store/store.ts';
+import { buildReferenceProfile, saveReferenceProfile } from './reference-profile.ts';
 import { modelSection, type TrainConfig } from './train-config.ts';
 
 /** The file written beside a saved model describing how it was trained. */
@@ -247,13 +248,18 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     const labels = card.labels.length ? card.labels : undefined;
     const evaluations: Record<string, EvaluationReport> = {};
     let metrics: Record<string, number> = {};
+    let trainPredictions: Prediction[] | undefined;
     if (options.evaluateTrain !== false) {
-      evaluations.train = await evaluateModel(model, chosen.train, card.task, labels);
+      const evaluated = await predictAndEvaluate(model, chosen.train, card.task, labels);
+      trainPredictions = evaluated.predictions;
+      evaluations.train = evaluated.report;
       metrics = { ...metrics, ...prefixed('train', evaluations.train) };
     }
+    const predicted: Record<string, { examples: Example[]; predictions: Prediction[] }> = {};
     for (const [name, examples] of Object.entries(chosen.evaluate)) {
       if (examples.length === 0) continue;
       const { predictions, report } = await predictAndEvaluate(model, examples, card.task, labels);
+      predicted[name] = { examples, predictions };
       evaluations[name] = report;
       metrics = { ...metrics, ...prefixed(name, report) };
       await savePredictions(store, run.id, name, examples, predictions);
@@ -267,6 +273,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       await rm(target, { recursive: true, force: true });
       await mkdir(target, { recursive: true });
       await model.save(target);
+      await saveReferenceProfile(
+        target,
+        referenceProfileOf(model, card.task, chosen.train, predicted, trainPredictions),
+      );
       await writeFile(
         join(target, TRAINING_RECORD),
         `${JSON.stringify(
@@ -309,6 +319,30 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       .catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * The reference profile of a freshly trained model (every architecture): predictions on dev (else test, else the
+ * training set — predicted here when `evaluateTrain` was off) against the training data.
+ */
+function referenceProfileOf(
+  model: Model,
+  task: TaskKind,
+  train: Example[],
+  predicted: Record<string, { examples: Example[]; predictions: Prediction[] }>,
+  trainPredictions: Prediction[] | undefined,
+) {
+  const name = ['dev', 'test', ...Object.keys(predicted)].find((n) => predicted[n]);
+  const held = name ? predicted[name] : undefined;
+  return buildReferenceProfile({
+    task,
+    architecture: model.name,
+    train,
+    reference: held && name ? { name, ...held } : null,
+    trainPredictions: held
+      ? []
+      : (trainPredictions ?? model.predict(train.map((e) => ({ text: e.text, tokens: e.tokens })))),
+  });
 }
 
 /** The folder a trained model is written to: the config's `output`, else `models/<run id>`, inside the project. */

@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ProblemCard, problemCardSchema, writeProblemCard } from '../../src/core/project.ts';
 import type { Example, Span, TaskKind } from '../../src/data/types.ts';
-import { createModel } from '../../src/models/index.ts';
+import { createModel, loadModel } from '../../src/models/index.ts';
 import { registerModelVersion } from '../../src/registry/register.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import type { ModelVersion } from '../../src/store/serving-store.ts';
 import type { Store } from '../../src/store/store.ts';
+import { buildReferenceProfile, saveReferenceProfile } from '../../src/train/reference-profile.ts';
 
 /** A temp project folder with `sapphire.yaml` and its open store. */
 export interface TestProject {
@@ -111,6 +112,39 @@ export async function registerTiny(
   });
   if (options.alias)
     await project.store.registry.setAlias(tenant, options.name, options.alias, version.version);
+  return version;
+}
+
+/**
+ * Registers a tiny classifier saved with a reference profile (made from the intents themselves, as `sapphire train`
+ * would from its dev set) as the next version of `name`; with `alias`, points that alias at it.
+ */
+export async function registerWithProfile(
+  project: TestProject,
+  options: { name: string; alias?: string },
+): Promise<ModelVersion> {
+  const source = await registerTiny(project, { name: `${options.name}-source` });
+  const folder = source.source.replace(/^dir:/, '');
+  const model = await loadModel(folder);
+  const predictions = model.predict(INTENTS.map((e) => ({ text: e.text })));
+  await saveReferenceProfile(
+    folder,
+    buildReferenceProfile({
+      task: 'classify',
+      architecture: model.name,
+      train: INTENTS,
+      reference: { name: 'dev', examples: INTENTS, predictions },
+    }),
+  );
+  const version = await registerModelVersion(project.store, {
+    tenant: 'default',
+    source: folder,
+    name: options.name,
+    actor: 'test',
+    cwd: project.dir,
+  });
+  if (options.alias)
+    await project.store.registry.setAlias('default', options.name, options.alias, version.version);
   return version;
 }
 

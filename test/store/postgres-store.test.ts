@@ -67,6 +67,7 @@ if (!url) {
           'api_keys',
           'dataset_versions',
           'feedback',
+          'live_sketches',
           'model_aliases',
           'model_versions',
           'overrides',

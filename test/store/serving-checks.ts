@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SapphireError } from '../../src/core/errors.ts';
-import type { LoggedPrediction, NewModelVersion } from '../../src/store/serving-store.ts';
+import type { LoggedPrediction, NewModelVersion, SketchBucket } from '../../src/store/serving-store.ts';
 import type { Store } from '../../src/store/store.ts';
 
 async function rejectsWith(
@@ -809,6 +809,98 @@ export function runServingChecks(name: string, openFreshStore: () => Promise<Sto
     assert.deepEqual(await store.getArtifact(hash), bytes);
     assert.equal((await store.registry.resolveVersion('default', 'shop-ner')).runId, run.id);
   });
+
+  withStore('logged predictions of a model are listed newest first, by version and age', async (store) => {
+    await store.feedback.logPredictions([
+      logged('r1', { createdAt: '2024-05-01T10:00:00.000Z' }),
+      logged('r2', { createdAt: '2024-05-01T11:00:00.000Z', version: 2 }),
+      logged('r3', { createdAt: '2024-05-01T12:00:00.000Z' }),
+      logged('r4', { createdAt: '2024-05-01T12:30:00.000Z', model: 'other' }),
+      logged('r5', { createdAt: '2024-05-01T12:40:00.000Z', tenant: 'acme' }),
+    ]);
+    const ids = (rows: LoggedPrediction[]) => rows.map((r) => r.requestId);
+    assert.deepEqual(ids(await store.feedback.listPredictions({ tenant: 'default', model: 'shop-ner' })), [
+      'r3',
+      'r2',
+      'r1',
+    ]);
+    assert.deepEqual(
+      ids(
+        await store.feedback.listPredictions({ tenant: 'default', model: 'shop-ner', version: 1, limit: 1 }),
+      ),
+      ['r3'],
+    );
+    assert.deepEqual(
+      ids(
+        await store.feedback.listPredictions({
+          tenant: 'default',
+          model: 'shop-ner',
+          since: '2024-05-01T10:30:00.000Z',
+        }),
+      ),
+      ['r3', 'r2'],
+    );
+    assert.deepEqual(await store.feedback.listPredictions({ tenant: 'acme', model: 'shop-ner' }).then(ids), [
+      'r5',
+    ]);
+  });
+
+  withStore(
+    'monitoring sketches: replicas upsert buckets, listed by window, purged by age',
+    async (store) => {
+      const bucket = (replica: string, start: string, items: number, extra: Partial<SketchBucket> = {}) => ({
+        tenant: 'default',
+        model: 'shop-ner',
+        version: 1,
+        bucket: start,
+        replica,
+        items,
+        state: { format: 1, items },
+        updatedAt: '2024-05-01T12:00:00.000Z',
+        ...extra,
+      });
+      await store.monitoring.putSketches([
+        bucket('a', '2024-05-01T11:00:00.000Z', 3),
+        bucket('a', '2024-05-01T12:00:00.000Z', 5),
+        bucket('b', '2024-05-01T12:00:00.000Z', 7),
+        bucket('a', '2024-05-01T12:00:00.000Z', 1, { version: 2 }),
+        bucket('a', '2024-05-01T12:00:00.000Z', 1, { tenant: 'acme' }),
+      ]);
+      await store.monitoring.putSketches([bucket('a', '2024-05-01T12:00:00.000Z', 9)]);
+      const rows = await store.monitoring.listSketches({
+        tenant: 'default',
+        model: 'shop-ner',
+        version: 1,
+        since: '2024-05-01T11:30:00.000Z',
+      });
+      assert.deepEqual(
+        rows.map((r) => [r.replica, r.items, r.state.items]),
+        [
+          ['a', 9, 9],
+          ['b', 7, 7],
+        ],
+        'a replica replaces its own bucket; other replicas keep theirs',
+      );
+      const all = await store.monitoring.listSketches({
+        tenant: 'default',
+        model: 'shop-ner',
+        since: '2024-01-01T00:00:00Z',
+      });
+      assert.equal(all.length, 4, 'every version without a version filter, never another tenant');
+      await rejectsWith(store.monitoring.putSketches([bucket('a', 'yesterday', 1)]), 'BAD_INPUT');
+      assert.equal(await store.monitoring.purgeSketches('2024-05-01T11:30:00.000Z'), 1);
+      assert.equal(
+        (
+          await store.monitoring.listSketches({
+            tenant: 'default',
+            model: 'shop-ner',
+            since: '2024-01-01T00:00:00Z',
+          })
+        ).length,
+        3,
+      );
+    },
+  );
 
   test(`${name}: the serving parts of a closed store refuse work`, async () => {
     const store = await openFreshStore();

@@ -10,6 +10,7 @@ import '../../src/models/index.ts';
 import { loadModel } from '../../src/models/registry.ts';
 import { openStore } from '../../src/store/open-store.ts';
 import { loadPredictions, materializeModel } from '../../src/store/run-artifacts.ts';
+import { loadReferenceProfile, REFERENCE_PROFILE_FILE } from '../../src/train/reference-profile.ts';
 import { TRAINING_RECORD, trainModel } from '../../src/train/train.ts';
 import { trainConfigSchema } from '../../src/train/train-config.ts';
 
@@ -106,6 +107,38 @@ describe('trainModel', () => {
       assert.deepEqual(
         loaded.predict([{ text: 'Nike red cap' }]),
         result.model.predict([{ text: 'Nike red cap' }]),
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('saves a reference profile with the model: labels, lengths, confidences, vocabulary, entities', async () => {
+    const { dir, store } = await setup();
+    try {
+      const config = trainConfigSchema.parse({
+        model: { architecture: 'token-majority.v1' },
+        data: { dataset: 'shop' },
+      });
+      const result = await trainModel({ store, card, config, projectDir: dir });
+      const modelDir = result.modelDir ?? assert.fail('the model folder is written by default');
+      const profile = (await loadReferenceProfile(modelDir)) ?? assert.fail('the profile is saved');
+      assert.equal(profile.referenceSet, 'dev', 'predictions on dev are the reference');
+      assert.deepEqual(profile.labels, { BRAND: 1, COLOR: 1 }, 'entity types predicted on dev');
+      assert.deepEqual(profile.trainLabels, { BRAND: 3, COLOR: 3 }, 'gold training labels');
+      assert.deepEqual(profile.lengths, { '3': 1 }, 'dev lengths in tokens');
+      assert.ok(profile.vocabulary.includes('nike') && profile.vocabulary.includes('socks'), 'vocabulary');
+      assert.equal(profile.oovRate, 1 / 3, '"cap" is not in the training texts');
+      assert.ok(profile.entities.includes('BRAND\tnike'), 'training entity surfaces');
+      assert.equal(
+        profile.confidence.reduce((a, b) => a + b, 0),
+        2,
+        'one confidence per entity',
+      );
+      const artifacts = await store.listRunArtifacts(result.run.id);
+      assert.ok(
+        artifacts.some((a) => a.name.endsWith(REFERENCE_PROFILE_FILE)),
+        'the profile is stored with the model files (so registered versions carry it)',
       );
     } finally {
       await store.close();

@@ -153,6 +153,21 @@ export interface EvaluationFacts {
   examplesPerSecond: number | null;
 }
 
+/** Drift of one served model's production version over the monitoring window (from the published live sketches). */
+export interface DriftFacts {
+  tenant: string;
+  model: string;
+  version: number;
+  window: string;
+  /** `drift`, `ok`, `insufficient-data`, or `no-profile` (saved without a reference profile). */
+  status: 'ok' | 'drift' | 'insufficient-data' | 'no-profile';
+  items: number;
+  /** Drifted signal → its value. */
+  signals: Record<string, number>;
+  /** New frequent tokens and entities, most frequent first. */
+  newItems: string[];
+}
+
 /** Everything the coach knows about a project. */
 export interface ProjectState {
   projectDir: string;
@@ -180,6 +195,8 @@ export interface ProjectState {
   best: BestRunFacts | null;
   /** Slices of the card scored on the best run's stored predictions (null without slices or predictions). */
   bestSlices: RunSliceScores | null;
+  /** Drift of served production models (empty when nothing is served or monitored). */
+  drift: DriftFacts[];
 }
 
 async function registryFacts(store: Store): Promise<ProjectState['registry']> {
@@ -200,6 +217,8 @@ export interface GatherOptions {
   focusRun?: string;
   /** Score the card's slices on the best run's stored predictions (default true). */
   sliceScores?: boolean;
+  /** Drift of served models, gathered by the caller from the live sketches (monitor sits above the coach). */
+  drift?: DriftFacts[];
 }
 
 function cardFacts(card: ProblemCard): CardFacts {
@@ -490,5 +509,6 @@ export async function gatherProjectState(
     registry: await registryFacts(store),
     best,
     bestSlices,
+    drift: options.drift ?? [],
   };
 }

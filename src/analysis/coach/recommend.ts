@@ -557,6 +557,55 @@ function testRules(
   }
 }
 
+/** Served models whose live traffic drifted from their reference profile: label the drifted slice and retrain. */
+function driftRules(state: ProjectState, out: Recommendations): void {
+  for (const d of state.drift) {
+    const ref = `${d.model}@${d.version}`;
+    const tenant = d.tenant === 'default' ? [] : ['--tenant', d.tenant];
+    if (d.status === 'no-profile') {
+      out.add({
+        id: `drift-no-profile-${d.model}`,
+        priority: 4,
+        title: `Retrain ${d.model} to watch it for drift`,
+        why: `${ref} is served but was saved without a reference profile, so its live traffic (${d.items} predictions in the last ${d.window}) cannot be compared with its training data.`,
+        evidence: { items: d.items },
+        command: command('sapphire', 'retrain', d.model, ...tenant),
+      });
+      continue;
+    }
+    if (d.status !== 'drift') continue;
+    const file = `drifted-${d.model}.jsonl`;
+    const signals = Object.entries(d.signals)
+      .map(([k, v]) => `${k} ${f4(v)}`)
+      .join(', ');
+    out.add({
+      id: `drift-${d.model}`,
+      priority: 1,
+      title: `Label the drifted traffic of ${d.model} and retrain`,
+      why: `Live traffic of ${ref} over the last ${d.window} (${d.items} predictions) drifted from its training data: ${signals}${
+        d.newItems.length ? `; new frequent tokens or entities: ${d.newItems.slice(0, 5).join(', ')}` : ''
+      }. Export the drifted slice from the request log, label it, import it and retrain.`,
+      evidence: { items: d.items, ...d.signals },
+      command: command(
+        'sapphire',
+        'requests',
+        'export',
+        d.model,
+        '--drifted',
+        '--window',
+        d.window,
+        '--out',
+        file,
+        ...tenant,
+      ),
+      alternatives: [
+        command('sapphire', 'monitor', d.model, '--window', d.window, ...tenant),
+        command('sapphire', 'data', 'import', file, '--name', `${d.model}-drifted`),
+      ],
+    });
+  }
+}
+
 function progressRules(state: ProjectState, best: BestRunFacts | null, out: Recommendations): void {
   if (!best) return;
   const dataset = best.dataset ?? '<dataset>';
@@ -678,6 +727,7 @@ export function recommend(state: ProjectState, thresholds: Partial<CoachThreshol
   curveRules(state, best, t, out);
   sliceRules(state, best, t, out);
   acceptanceRule(state, best, diagnosed, out);
+  driftRules(state, out);
   progressRules(state, best, out);
   return out.list
     .map((rec, index) => ({ rec, index }))

@@ -3,7 +3,10 @@ import { gatherProjectState } from '../../analysis/coach/project-state.ts';
 import { recommend } from '../../analysis/coach/recommend.ts';
 import { renderRecommendations, renderStatus } from '../../analysis/coach/render.ts';
 import { assessMilestone, loopStages } from '../../analysis/coach/stage.ts';
+import { cliTenant } from '../../core/actor.ts';
 import { resolveRunId } from '../../experiments/run-query.ts';
+import { driftFacts } from '../../monitor/drift-facts.ts';
+import { defaultCacheRoot } from '../../registry/materialize.ts';
 import { withProject } from '../context.ts';
 import { type GlobalFlags, printJson, say } from '../output.ts';
 
@@ -35,7 +38,8 @@ export function registerCoachCommands(program: Command): void {
       const flags = cmd.optsWithGlobals<GlobalFlags>();
       await withProject(flags, [], async (ctx) => {
         const focusRun = opts.run === undefined ? undefined : await resolveRunId(ctx.store, opts.run);
-        const state = await gatherProjectState(ctx.store, ctx.card, ctx.dir, { focusRun });
+        const drift = await driftFacts(ctx.store, ctx.card, cliTenant(undefined), defaultCacheRoot(ctx.dir));
+        const state = await gatherProjectState(ctx.store, ctx.card, ctx.dir, { focusRun, drift });
         const recs = recommend(state);
         if (flags.json) return printJson(recs);
         say(renderRecommendations(recs, state));

@@ -3,7 +3,10 @@ import { cliTenant } from '../../core/actor.ts';
 import { formatProblem, SapphireError } from '../../core/errors.ts';
 import { renderTable } from '../../core/table.ts';
 import { exportCorrections } from '../../jobs/feedback-dataset.ts';
+import { renderLiveReport } from '../../monitor/live-report.ts';
 import { onlineMetrics, renderOnlineMetrics } from '../../monitor/online-metrics.ts';
+import { storedLiveReport } from '../../monitor/stored-live.ts';
+import { defaultCacheRoot } from '../../registry/materialize.ts';
 import type { Feedback, FeedbackStatus } from '../../store/serving-store.ts';
 import { withProject } from '../context.ts';
 import { type GlobalFlags, note, printJson, say } from '../output.ts';
@@ -217,22 +220,59 @@ export function registerFeedbackCommands(program: Command): void {
 
   program
     .command('monitor')
-    .description('online metrics of served models: usage per version per day, thumbs-up rate, override hits')
+    .description(
+      'online metrics of served models (usage per version per day, thumbs-up rate, override hits); with a model name, also its live view and drift',
+    )
+    .argument(
+      '[name]',
+      'a registered model (name, name@version or name@alias): show its live sketches and drift',
+    )
+    .option('--window <window>', 'with a name: live window, e.g. 15m, 1h, 7d (default: monitoring.window)')
     .option('--model <name>', 'only this registered model')
     .option('--days <n>', 'days to look back, today included', '7')
     .option('--tenant <id>', TENANT_HELP)
-    .action(async (opts: { model?: string; days: string; tenant?: string }, cmd: Command) => {
-      const flags = cmd.optsWithGlobals<GlobalFlags>();
-      const tenant = cliTenant(opts.tenant);
-      const days = positiveInt('--days', opts.days, '30');
-      await withProject(flags, [], async (ctx) => {
-        const metrics = await onlineMetrics(ctx.store, {
-          tenant,
-          days,
-          ...(opts.model ? { model: opts.model } : {}),
+    .addHelpText(
+      'after',
+      '\nThe live view merges the sketches every `sapphire serve` replica publishes to the store (monitoring.publishIntervalMs),\n' +
+        'states the error bound of each figure, and judges drift against the reference profile saved with the model.',
+    )
+    .action(
+      async (
+        name: string | undefined,
+        opts: { model?: string; days: string; tenant?: string; window?: string },
+        cmd: Command,
+      ) => {
+        const flags = cmd.optsWithGlobals<GlobalFlags>();
+        const tenant = cliTenant(opts.tenant);
+        const days = positiveInt('--days', opts.days, '30');
+        if (opts.window !== undefined && name === undefined)
+          throw new SapphireError('BAD_INPUT', '--window needs a model name', {
+            hint: 'e.g. sapphire monitor intents --window 1h',
+          });
+        await withProject(flags, [], async (ctx) => {
+          const model = name ? name.split('@')[0]! : opts.model;
+          const metrics = await onlineMetrics(ctx.store, {
+            tenant,
+            days,
+            ...(model ? { model } : {}),
+          });
+          if (!name) {
+            if (flags.json) return printJson(metrics);
+            return say(renderOnlineMetrics(metrics));
+          }
+          const version = await ctx.store.registry.resolveVersion(tenant, name);
+          const { report } = await storedLiveReport({
+            store: ctx.store,
+            version,
+            settings: ctx.card.monitoring,
+            cacheRoot: defaultCacheRoot(ctx.dir),
+            ...(opts.window ? { window: opts.window } : {}),
+          });
+          if (flags.json) return printJson({ live: report, online: metrics });
+          say(renderLiveReport(report));
+          say('');
+          say(renderOnlineMetrics(metrics));
         });
-        if (flags.json) return printJson(metrics);
-        say(renderOnlineMetrics(metrics));
-      });
-    });
+      },
+    );
 }

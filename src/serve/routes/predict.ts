@@ -239,9 +239,11 @@ export const predictRoutes: RoutePlugin = (app, ctx) => {
         const latencyMs = performance.now() - started;
         const createdAt = new Date().toISOString();
         const logged: LoggedPrediction[] = new Array(items.length);
+        const live = ctx.live;
         for (let i = 0; i < results.length; i++) {
           const result = results[i]!;
           ctx.metrics.observeResult(version.name, version.version, result);
+          live?.observe(version, items[i]!.text, result);
           for (const hit of result.overrides) {
             ctx.metrics.overrideHit(version.name, hit.id, hit.action);
             ctx.log.overrideHit(hit.id);

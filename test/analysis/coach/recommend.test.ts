@@ -335,3 +335,48 @@ describe('recommend: missing steps', () => {
     );
   });
 });
+
+describe('recommend: drift of served models', () => {
+  const drifted = {
+    tenant: 'default',
+    model: 'intents',
+    version: 3,
+    window: '1h',
+    status: 'drift' as const,
+    items: 3080,
+    signals: { oov_shift: 0.21, new_tokens: 0.08 },
+    newItems: ['refund', 'pin'],
+  };
+
+  it('a drifted production model comes first, with the export command for the drifted slice', () => {
+    const recs = recommend(projectState({ drift: [drifted] }));
+    const rec = find(recs, 'drift-intents');
+    assert.equal(recs[0]?.id, 'drift-intents', 'priority 1');
+    assert.equal(
+      rec.command,
+      'sapphire requests export intents --drifted --window 1h --out drifted-intents.jsonl',
+    );
+    assert.match(rec.why, /oov_shift 0\.2100/);
+    assert.match(rec.why, /refund, pin/);
+    assert.deepEqual(rec.evidence, { items: 3080, oov_shift: 0.21, new_tokens: 0.08 });
+    assert.ok(rec.alternatives.includes('sapphire monitor intents --window 1h'), `${rec.alternatives}`);
+  });
+
+  it('no drift says nothing; a model without a profile is told to retrain; other tenants get --tenant', () => {
+    assert.ok(
+      !ids(recommend(projectState({ drift: [{ ...drifted, status: 'ok' }] }))).some((id) =>
+        id.startsWith('drift'),
+      ),
+    );
+    const recs = recommend(
+      projectState({
+        drift: [
+          { ...drifted, status: 'no-profile', signals: {} },
+          { ...drifted, tenant: 'acme', model: 'shop' },
+        ],
+      }),
+    );
+    assert.equal(find(recs, 'drift-no-profile-intents').command, 'sapphire retrain intents');
+    assert.match(find(recs, 'drift-shop').command ?? '', /--tenant acme$/);
+  });
+});

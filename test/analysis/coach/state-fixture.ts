@@ -116,6 +116,7 @@ export function projectState(overrides: Partial<ProjectState> = {}): ProjectStat
     ladder: { source: null, rungs: 0 },
     registry: { registered: false, served: false, note: 'not yet' },
     bestSlices: null,
+    drift: [],
     ...overrides,
     best,
   };

@@ -39,3 +39,7 @@ create table "feedback" ("seq" integer primary key autoincrement, "id" text not 
 create index "feedback_tenant_model_created" on "feedback" ("tenant", "model", "created_at");
 create index "feedback_tenant_created" on "feedback" ("tenant", "created_at");
 
+-- 5: live monitoring sketches per replica and time bucket
+create table "live_sketches" ("tenant" text not null, "model" text not null, "version" integer not null, "bucket" text not null, "replica" text not null, "items" bigint not null, "state" text not null, "updated_at" text not null, constraint "live_sketches_pk" primary key ("tenant", "model", "version", "bucket", "replica"));
+create index "live_sketches_bucket" on "live_sketches" ("bucket");
+
