@@ -169,10 +169,11 @@ export class NeuralTagger implements Model {
     return enc;
   }
 
+  /** Loads the configured vectors, keeping only `vocab` words (all of them with `vectorWords`). */
   private async loadConfiguredVectors(vocab: Iterable<string>): Promise<WordVectors | undefined> {
     const v = this.cfg.vectors;
     if (!v) return undefined;
-    const opts = { vocab, lowercase: true };
+    const opts = this.cfg.vectorWords > 0 ? {} : { vocab, lowercase: true };
     if (v.json) return vectorsFromJson(v.json, `${this.name} config vectors.json`, opts);
     if (v.wink) return loadWinkVectors(opts);
     return loadVectors(v.path!, opts);
@@ -205,6 +206,7 @@ export class NeuralTagger implements Model {
     for (const [k, n] of counts)
       if (n >= this.cfg.minWordCount || (vectors && lookupVector(vectors, k))) add(k);
     if (vectors) for (const k of devKeys) if (lookupVector(vectors, k)) add(k);
+    if (vectors) for (const w of vectors.words.slice(0, this.cfg.vectorWords)) add(this.wordKey(w));
     this.words = words;
     this.wordIndex = new Map(words.map((w, i) => [w, i]));
     this.chars = [...chars.keys()];
