@@ -12,7 +12,7 @@
  * shuffle), WNUT-17 uses its dev set, Banking77 holds out 10% of train. `--dev-only` trains the neural
  * model and prints its dev score without touching the test set (use it to tune). The references train
  * on the full training set as in bench/ner-crf.ts and bench/classify-banking77.ts. Writes
- * bench/results/neural-accuracy-<task>.json and prints a markdown table with ratios.
+ * bench/results/neural-accuracy-<task>[-<model>][-<vectors>].json and prints a markdown table with ratios.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -238,7 +238,9 @@ async function main(): Promise<void> {
     reference,
   };
   await mkdir(join(root, 'bench/results'), { recursive: true });
-  const suffix = architecture === (isNer ? 'bilstm-crf.v1' : 'embedding-bag.v1') ? '' : `-${architecture}`;
+  const suffix =
+    (architecture === (isNer ? 'bilstm-crf.v1' : 'embedding-bag.v1') ? '' : `-${architecture}`) +
+    (vectorsKind === 'glove' ? '' : `-${vectorsKind}`);
   const file = join(root, `bench/results/neural-accuracy-${task}${suffix}.json`);
   await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`wrote ${file}`);
