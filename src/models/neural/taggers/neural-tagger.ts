@@ -299,6 +299,7 @@ export class NeuralTagger implements Model {
       let epoch = 0;
       let lastLoss = Number.NaN;
       let stoppedEarly = false;
+      let timeLimitReached = false;
       const started = Date.now();
       let tokens = 0;
       while (epoch < cfg.epochs) {
@@ -333,6 +334,11 @@ export class NeuralTagger implements Model {
           stoppedEarly = true;
           break;
         }
+        if (cfg.timeLimit > 0 && (Date.now() - started) / 1000 >= cfg.timeLimit && epoch < cfg.epochs) {
+          stoppedEarly = true;
+          timeLimitReached = true;
+          break;
+        }
         if (options.signal?.aborted) {
           throw new SapphireError('BAD_INPUT', 'training was cancelled', {
             hint: 'the abort signal passed to fit() fired; start training again to get a model',
@@ -347,6 +353,7 @@ export class NeuralTagger implements Model {
         epochs: epoch,
         finalLoss: lastLoss,
         stoppedEarly,
+        ...(timeLimitReached ? { timeLimitReached } : {}),
         ...(devPrepared ? { bestEpoch, bestDevScore: bestScore } : {}),
         words: this.words.length,
         chars: this.chars.length,

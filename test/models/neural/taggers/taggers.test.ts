@@ -156,6 +156,15 @@ test('pretrained vectors: coverage in the report, frozen rows stay fixed, saved 
   }
 });
 
+test('timeLimit stops training after the epoch that spends it, keeping the best dev epoch', async () => {
+  const model = createModel('bilstm-crf.v1', { ...ARCHS[0]![1], epochs: 30, timeLimit: 1e-6 });
+  const report = await model.fit(TINY_TRAIN, TINY_DEV, { seed: 1 });
+  assert.equal(report.epochs, 1, 'one epoch, then the budget is spent');
+  assert.equal(report.info?.timeLimitReached, true, 'the report says why it stopped');
+  assert.equal(report.info?.stoppedEarly, true, 'counted as an early stop');
+  assert.equal(report.info?.bestEpoch, 1, 'the best (only) dev epoch is kept');
+});
+
 test('vectorWords puts pretrained words unseen in training into the vocabulary with their vectors', async () => {
   const json: Record<string, number[]> = { zanzibar: [0, 0, 1, 0], anna: [1, 0, 0, 0], quokka: [0, 1, 1, 0] };
   const base = { ...ARCHS[0]![1], epochs: 1, wordDim: undefined, vectors: { json, frozen: true } };
