@@ -156,9 +156,8 @@ async function train(
     onProgress: (e) => {
       const d = e.devScore !== undefined ? ` dev ${e.devScore.toFixed(4)}` : '';
       const secs = ((performance.now() - t0) / 1000).toFixed(0);
-      process.stderr.write(
-        `  ${name} epoch ${e.epoch}/${e.epochs} loss ${e.loss?.toFixed(3)}${d} (${secs} s)\n`,
-      );
+      const loss = e.loss !== undefined ? ` loss ${e.loss.toFixed(3)}` : '';
+      process.stderr.write(`  ${name} epoch ${e.epoch}/${e.epochs}${loss}${d} (${secs} s)\n`);
     },
   });
   const trainSeconds = (performance.now() - t0) / 1000;
