@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Example } from '../src/data/types.ts';
@@ -18,6 +18,7 @@ import '../src/models/crf/index.ts';
 import '../src/models/perceptron/index.ts';
 import type { Model } from '../src/models/model.ts';
 import { createModel, loadModel } from '../src/models/registry.ts';
+import { machineInfo } from './machine.ts';
 import { DATASETS, datasets, readConll, spanScores } from './ner-data.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -138,13 +139,7 @@ async function main(): Promise<void> {
   const results = {
     dataset: name,
     date: new Date().toISOString(),
-    machine: {
-      cpu: cpus()[0]?.model,
-      cores: cpus().length,
-      node: process.version,
-      loadAverageBefore: loadBefore,
-      loadAverageAfter: loadavg(),
-    },
+    machine: machineInfo(loadBefore, loadavg()),
     command: `node --import tsx bench/ner-crf.ts ${process.argv.slice(2).join(' ')}`.trim(),
     sapphire,
     reference,

@@ -16,7 +16,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRng } from '../src/core/rng.ts';
@@ -28,6 +28,7 @@ import '../src/models/neural/classifiers/index.ts';
 import '../src/models/neural/taggers/index.ts';
 import type { FitReport, Model } from '../src/models/model.ts';
 import { createModel } from '../src/models/registry.ts';
+import { machineInfo } from './machine.ts';
 import { DATASETS, datasets, readConll, spanScores } from './ner-data.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -224,13 +225,7 @@ async function main(): Promise<void> {
   const results = {
     task,
     date: new Date().toISOString(),
-    machine: {
-      cpu: cpus()[0]?.model,
-      cores: cpus().length,
-      node: process.version,
-      loadAverageBefore: loadBefore,
-      loadAverageAfter: loadAfter,
-    },
+    machine: machineInfo(loadBefore, loadAfter),
     command: `node --import tsx bench/neural-accuracy.ts ${process.argv.slice(2).join(' ')}`.trim(),
     split: { train: splits.train.length, dev: splits.dev.length, test: splits.test.length },
     neural,
