@@ -29,6 +29,11 @@ export function optimisationShape(defaults: OptimisationDefaults) {
     clipNorm: z.number().min(0).max(1e6).default(5),
     /** With a dev set: stop after this many epochs without a better dev score (0: never stop early). */
     patience: z.number().int().min(0).max(10_000).default(defaults.patience),
+    /**
+     * Training time budget in seconds (0: none): no new epoch starts once it is spent; with a dev set the
+     * best epoch's weights are still the ones kept.
+     */
+    timeLimit: z.number().min(0).max(10_000_000).default(0),
     /** Seed of initialisation, shuffling and dropout (`fit({ seed })` overrides it). */
     seed: z
       .number()

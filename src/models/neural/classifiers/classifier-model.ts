@@ -203,6 +203,7 @@ export class NeuralClassifier implements Model {
       let best: Float32Array[] | undefined;
       let sinceBest = 0;
       const order = [...docs.keys()];
+      const started = performance.now();
       for (let epoch = 1; epoch <= cfg.epochs; epoch++) {
         shuffleRng.shuffle(order);
         let loss = 0;
@@ -236,6 +237,14 @@ export class NeuralClassifier implements Model {
         await yieldToEventLoop();
         options.signal?.throwIfAborted();
         if (cfg.patience > 0 && sinceBest >= cfg.patience) break;
+        if (
+          cfg.timeLimit > 0 &&
+          (performance.now() - started) / 1000 >= cfg.timeLimit &&
+          epoch < cfg.epochs
+        ) {
+          info.timeLimitReached = true;
+          break;
+        }
       }
       if (best) {
         for (const [i, p] of params.entries()) p.value.set(best[i]!);

@@ -173,10 +173,11 @@ export class NeuralTagger implements Model {
     return enc;
   }
 
+  /** Loads the configured vectors, keeping only `vocab` words (all of them with `vectorWords`). */
   private async loadConfiguredVectors(vocab: Iterable<string>): Promise<WordVectors | undefined> {
     const v = this.cfg.vectors;
     if (!v) return undefined;
-    const opts = { vocab, lowercase: true };
+    const opts = this.cfg.vectorWords > 0 ? {} : { vocab, lowercase: true };
     if (v.json) return vectorsFromJson(v.json, `${this.name} config vectors.json`, opts);
     if (v.wink) return loadWinkVectors(opts);
     return loadVectors(v.path!, opts);
@@ -209,6 +210,7 @@ export class NeuralTagger implements Model {
     for (const [k, n] of counts)
       if (n >= this.cfg.minWordCount || (vectors && lookupVector(vectors, k))) add(k);
     if (vectors) for (const k of devKeys) if (lookupVector(vectors, k)) add(k);
+    if (vectors) for (const w of vectors.words.slice(0, this.cfg.vectorWords)) add(this.wordKey(w));
     this.words = words;
     this.wordIndex = new Map(words.map((w, i) => [w, i]));
     this.chars = [...chars.keys()];
@@ -301,6 +303,7 @@ export class NeuralTagger implements Model {
       let epoch = 0;
       let lastLoss = Number.NaN;
       let stoppedEarly = false;
+      let timeLimitReached = false;
       const started = Date.now();
       let tokens = 0;
       while (epoch < cfg.epochs) {
@@ -335,6 +338,11 @@ export class NeuralTagger implements Model {
           stoppedEarly = true;
           break;
         }
+        if (cfg.timeLimit > 0 && (Date.now() - started) / 1000 >= cfg.timeLimit && epoch < cfg.epochs) {
+          stoppedEarly = true;
+          timeLimitReached = true;
+          break;
+        }
         if (options.signal?.aborted) {
           throw new SapphireError('BAD_INPUT', 'training was cancelled', {
             hint: 'the abort signal passed to fit() fired; start training again to get a model',
@@ -349,6 +357,7 @@ export class NeuralTagger implements Model {
         epochs: epoch,
         finalLoss: lastLoss,
         stoppedEarly,
+        ...(timeLimitReached ? { timeLimitReached } : {}),
         ...(devPrepared ? { bestEpoch, bestDevScore: bestScore } : {}),
         words: this.words.length,
         chars: this.chars.length,

@@ -38,6 +38,12 @@ const baseShape = {
   ...optimisationShape({ epochs: 30, batchSize: 16, learningRate: 0.005, patience: 5 }),
   /** Pretrained word vectors to initialise the word embeddings from. */
   vectors: VectorsConfigSchema.optional(),
+  /**
+   * With `vectors`: also put up to this many pretrained words (in the file's order, usually most frequent
+   * first) into the vocabulary, so words never seen in training keep their vector at prediction time
+   * (0: only training words and dev words with a vector).
+   */
+  vectorWords: z.number().int().min(0).max(5_000_000).default(0),
 };
 
 /** Zod schema of the `bilstm-crf.v1` config. */

@@ -45,6 +45,14 @@ after(async () => {
 });
 
 describe('neural classifiers', () => {
+  test('timeLimit stops training after the epoch that spends it', async () => {
+    const model = createModel('embedding-bag.v1', { ...tiny, epochs: 50, timeLimit: 1e-6 });
+    const report = await model.fit(intents, undefined, { seed: 1 });
+    assert.equal(report.epochs, 1, 'one epoch, then the budget is spent');
+    assert.equal(report.info?.timeLimitReached, true, 'the report says why it stopped');
+    assert.equal(createModel('embedding-bag.v1', {}).config().timeLimit, 0, 'no budget by default');
+  });
+
   test('both are registered with a description', () => {
     for (const name of ['embedding-bag.v1', 'text-cnn.v1']) {
       assert.ok(

@@ -156,6 +156,42 @@ test('pretrained vectors: coverage in the report, frozen rows stay fixed, saved 
   }
 });
 
+test('timeLimit stops training after the epoch that spends it, keeping the best dev epoch', async () => {
+  const model = createModel('bilstm-crf.v1', { ...ARCHS[0]![1], epochs: 30, timeLimit: 1e-6 });
+  const report = await model.fit(TINY_TRAIN, TINY_DEV, { seed: 1 });
+  assert.equal(report.epochs, 1, 'one epoch, then the budget is spent');
+  assert.equal(report.info?.timeLimitReached, true, 'the report says why it stopped');
+  assert.equal(report.info?.stoppedEarly, true, 'counted as an early stop');
+  assert.equal(report.info?.bestEpoch, 1, 'the best (only) dev epoch is kept');
+});
+
+test('vectorWords puts pretrained words unseen in training into the vocabulary with their vectors', async () => {
+  const json: Record<string, number[]> = { zanzibar: [0, 0, 1, 0], anna: [1, 0, 0, 0], quokka: [0, 1, 1, 0] };
+  const base = { ...ARCHS[0]![1], epochs: 1, wordDim: undefined, vectors: { json, frozen: true } };
+  const plain = createModel('bilstm-crf.v1', base);
+  await plain.fit(TINY_TRAIN, undefined, { seed: 2 });
+  assert.equal(plain.config().vectorWords, 0, 'default keeps the old vocabulary');
+  const model = createModel('bilstm-crf.v1', { ...base, vectorWords: 2 });
+  await model.fit(TINY_TRAIN, undefined, { seed: 2 });
+  const dir = await mkdtemp(join(tmpdir(), 'sapphire-neural-'));
+  try {
+    await plain.save(dir);
+    const before = JSON.parse(await readFile(join(dir, 'vocab.json'), 'utf8')).words as string[];
+    await model.save(dir);
+    const words = JSON.parse(await readFile(join(dir, 'vocab.json'), 'utf8')).words as string[];
+    assert.ok(!before.includes('zanzibar'), 'without vectorWords an unseen word is not in the vocabulary');
+    assert.ok(words.includes('zanzibar'), `the first vector word joins the vocabulary: ${words.join(' ')}`);
+    assert.ok(!words.includes('quokka'), 'only the first vectorWords words of the vectors are added');
+    const loaded = await loadModel(dir);
+    const row = words.indexOf('zanzibar');
+    const table = (loaded as unknown as { net: { words: { table: { value: Float32Array } } } }).net.words
+      .table;
+    assert.deepEqual(Array.from(table.value.subarray(row * 4, row * 4 + 4)), [0, 0, 1, 0]);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('two training threads are deterministic for a seed and learn the training set', async () => {
   const train = async () => {
     const model = createModel('bilstm-crf.v1', {
