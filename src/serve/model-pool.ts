@@ -29,6 +29,8 @@ export interface ModelPoolOptions {
   runtime?: { kind: ServeRuntime; threads?: number };
   /** Loads a version (default: H2's `loadRegisteredModel` through the cache folder); tests inject slow or failing loaders. */
   load?: (version: ModelVersion) => Promise<Model>;
+  /** Work that must finish with each load, run alongside it (the monitor's reference profile). */
+  alongside?: (version: ModelVersion) => Promise<unknown>;
 }
 
 /** How a request's model reference follows the registry. */
@@ -94,12 +96,16 @@ export class ModelPool implements ModelProvider {
     this.logger = options.logger;
     const cacheRoot = options.cacheRoot;
     const runtime = options.runtime ?? { kind: 'native' };
-    this.load =
+    const load =
       options.load ??
-      ((version) =>
+      ((version: ModelVersion) =>
         loadServedModel(this.store, version, cacheRoot, runtime, (msg) =>
           this.logger?.warn({ model: `${version.tenant}/${version.name}@${version.version}` }, msg),
         ));
+    const alongside = options.alongside;
+    this.load = alongside
+      ? async (version) => (await Promise.all([load(version), alongside(version)]))[0]
+      : load;
   }
 
   /**

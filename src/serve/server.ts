@@ -6,7 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import { liveGaugeRows } from '../monitor/live-gauges.ts';
 import { LiveMonitor } from '../monitor/live-monitor.ts';
-import { defaultCacheRoot, loadRegisteredModel, materializeVersion } from '../registry/materialize.ts';
+import { defaultCacheRoot, materializeVersion } from '../registry/materialize.ts';
 import type { ModelVersion } from '../store/serving-store.ts';
 import { loadReferenceProfile } from '../train/reference-profile.ts';
 import { installAuth, makeCallerAccessors } from './auth.ts';
@@ -130,17 +130,7 @@ export async function buildServer(options: ServeOptions): Promise<BuiltServer> {
     metrics,
     logger: app.log,
     // The reference profile loads with the model, so monitoring checks tokens from the first request on.
-    ...(live
-      ? {
-          load: async (version: ModelVersion) =>
-            (
-              await Promise.all([
-                loadRegisteredModel(resolved.store, version, resolved.cacheDir!),
-                live.profileFor(version),
-              ])
-            )[0],
-        }
-      : {}),
+    ...(live ? { alongside: (version: ModelVersion) => live.profileFor(version) } : {}),
   });
   const accessors = makeCallerAccessors();
   const ctx: ServeContext = {

@@ -110,6 +110,38 @@ describe('ModelPool', () => {
     assert.equal(pool.isReady(), false, 'a closed pool is not ready');
   });
 
+  test('work given as `alongside` runs with each load, and a version is served only once it has finished', async () => {
+    await resetAliases();
+    const loader = controlledLoader();
+    const alongside: string[] = [];
+    let releaseProfile: () => void = () => {};
+    const profileDone = new Promise<void>((resolve) => {
+      releaseProfile = resolve;
+    });
+    const pool = new ModelPool({
+      store: project.store,
+      cacheRoot: '/unused',
+      pollIntervalMs: 60_000,
+      load: loader.load,
+      alongside: async (version) => {
+        alongside.push(`${version.tenant}/${version.name}@${version.version}`);
+        await profileDone;
+      },
+    });
+    const started = pool.start();
+    await sleep(20);
+    assert.equal(pool.isReady(), false, 'not ready while the alongside work runs');
+    releaseProfile();
+    await started;
+    assert.equal(pool.isReady(), true, 'ready once loads and alongside work finished');
+    assert.deepEqual(
+      alongside.sort(),
+      ['acme/intents@1', 'default/intents@1'],
+      'alongside ran for each load',
+    );
+    await pool.close();
+  });
+
   test('concurrent first requests for one model share one load; pinned and newest references resolve', async () => {
     await resetAliases();
     const loader = controlledLoader();
