@@ -132,6 +132,8 @@ const serveSchema = z.strictObject({
   runtime: z.enum(['native', 'onnx']).default('native'),
   /** Intra-op threads of each ONNX Runtime session (runtime: onnx). */
   onnxThreads: z.int().min(1).max(256).default(2),
+  /** Worker threads that score ONNX batches, each with its own session of onnxThreads threads (0: the server's thread). */
+  onnxWorkers: z.int().min(0).max(64).default(0),
 });
 
 const monitoringSchema = z.strictObject({
@@ -359,7 +361,7 @@ export const PROBLEM_CARD_COMMENTS: Record<string, string> = {
   promotion:
     'Gates `sapphire promote` checks: metric (default metrics.primary) on dataset (dataset[:split], default the first\nsource + :test) not significantly worse than the current version at alpha (require: not-worse | better),\nacceptance minimums, earmarks.jsonl all pass (earmarks), and latency.p99Ms over latency.samples single texts.',
   serve:
-    '`sapphire serve` settings: port, host, auth (API keys), limits (bodyBytes, textChars, batchSize),\nrateLimitPerMinute per tenant, log (sample share of predictions logged, retentionDays), pollIntervalMs (promotions),\nruntime (native | onnx: score through onnxruntime-node) and onnxThreads.',
+    '`sapphire serve` settings: port, host, auth (API keys), limits (bodyBytes, textChars, batchSize),\nrateLimitPerMinute per tenant, log (sample share of predictions logged, retentionDays), pollIntervalMs (promotions),\nruntime (native | onnx: score through onnxruntime-node), onnxThreads and onnxWorkers.',
   monitoring:
     'Live sketches of served predictions and drift against the reference profile saved with each model: enabled,\nbucketSeconds, retentionHours, publishIntervalMs (replicas → store), window (default 1h), minSamples, drift thresholds\n(labelPsi, labelJs, lengthPsi, confidenceShift, oovShift, newTokenShare).',
   store:

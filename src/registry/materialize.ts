@@ -142,7 +142,7 @@ export async function loadServedModel(
   store: Store,
   version: ModelVersion,
   cacheRoot: string,
-  runtime: { kind: 'native' | 'onnx'; threads?: number },
+  runtime: { kind: 'native' | 'onnx'; threads?: number; workers?: number },
   warn: (message: string) => void = () => {},
 ): Promise<Model> {
   const dir = await materializeVersion(store, version, cacheRoot);
@@ -155,7 +155,7 @@ export async function loadServedModel(
   }
   // Loaded on demand: the native binding of onnxruntime-node costs start-up time for native serving.
   const { OnnxRuntimeModel } = await import('../models/onnx/onnx-runtime.ts');
-  return OnnxRuntimeModel.load(dir, { threads: runtime.threads, model });
+  return OnnxRuntimeModel.load(dir, { threads: runtime.threads, workers: runtime.workers, model });
 }
 
 /**

@@ -38,6 +38,8 @@ export interface ServeOptions {
   runtime?: ServeRuntime;
   /** Intra-op threads of each ONNX Runtime session (default: the card's serve.onnxThreads). */
   onnxThreads?: number;
+  /** Worker threads scoring ONNX batches (default: the card's serve.onnxWorkers). */
+  onnxWorkers?: number;
   /** Folder where registered model versions are written before loading (default `.sapphire/cache/registry`). */
   cacheDir?: string;
   /** Keep live monitoring sketches (default: the card's `monitoring.enabled`). */

@@ -26,7 +26,7 @@ export interface ModelPoolOptions {
   metrics?: ServeMetrics;
   logger?: PoolLogger;
   /** Where loaded models score (default native); ignored when `load` is given. */
-  runtime?: { kind: ServeRuntime; threads?: number };
+  runtime?: { kind: ServeRuntime; threads?: number; workers?: number };
   /** Loads a version (default: H2's `loadRegisteredModel` through the cache folder); tests inject slow or failing loaders. */
   load?: (version: ModelVersion) => Promise<Model>;
   /** Work that must finish with each load, run alongside it (the monitor's reference profile). */

@@ -59,6 +59,7 @@ export function resolveServeOptions(options: ServeOptions): ServeOptions & { lim
     pollIntervalMs: options.pollIntervalMs ?? serve.pollIntervalMs,
     runtime: options.runtime ?? serve.runtime,
     onnxThreads: options.onnxThreads ?? serve.onnxThreads,
+    onnxWorkers: options.onnxWorkers ?? serve.onnxWorkers,
     monitoring: options.monitoring ?? options.card.monitoring.enabled,
     cacheDir: options.cacheDir ?? defaultCacheRoot(resolve(options.projectDir)),
   };
@@ -125,7 +126,11 @@ export async function buildServer(options: ServeOptions): Promise<BuiltServer> {
   const models = new ModelPool({
     store: resolved.store,
     cacheRoot: resolved.cacheDir!,
-    runtime: { kind: resolved.runtime ?? 'native', threads: resolved.onnxThreads },
+    runtime: {
+      kind: resolved.runtime ?? 'native',
+      threads: resolved.onnxThreads,
+      workers: resolved.onnxWorkers,
+    },
     pollIntervalMs: resolved.pollIntervalMs,
     metrics,
     logger: app.log,

@@ -26,6 +26,7 @@ describe('card sections promotion and serve', () => {
       pollIntervalMs: 1000,
       runtime: 'native',
       onnxThreads: 2,
+      onnxWorkers: 0,
     });
   });
 

@@ -10,6 +10,7 @@ import { SapphireError } from '../../core/errors.ts';
 import type { Example } from '../../data/types.ts';
 import type { Explanation, FitReport, Model, ModelInput, Prediction } from '../model.ts';
 import { loadModel } from '../registry.ts';
+import { OrtWorkerPool } from './ort-pool.ts';
 import {
   isOnnxExportable,
   type OnnxExportable,
@@ -33,6 +34,12 @@ export interface OrtOptions {
    * processes, spinning threads steal the cores the work needs — 2 threads ran ~2× slower with it at load 20+).
    */
   spin?: boolean;
+  /**
+   * Score on this many worker threads, each with its own session of `threads` intra-op threads (0, the default:
+   * on the calling thread). A session runs on the thread that calls it, so workers are how the batches of one
+   * prediction use several cores at once.
+   */
+  workers?: number;
 }
 
 /** Creates an ORT session for graph bytes, with `threads` intra-op threads and sequential execution. */
@@ -130,6 +137,7 @@ export class OnnxRuntimeModel implements Model {
     private readonly output: string,
     graphSource: 'file' | 'exported',
     readonly threads: number,
+    private readonly pool: OrtWorkerPool | null = null,
   ) {
     this.name = native.name;
     this.task = native.task;
@@ -157,7 +165,17 @@ export class OnnxRuntimeModel implements Model {
       );
     }
     const source = options.graph ? 'file' : 'exported';
-    return new OnnxRuntimeModel(native, session, output, source, options.threads ?? DEFAULT_ORT_THREADS);
+    const threads = options.threads ?? DEFAULT_ORT_THREADS;
+    let pool: OrtWorkerPool | null = null;
+    if (options.workers) {
+      try {
+        pool = await OrtWorkerPool.create(bytes, output, { workers: options.workers, threads });
+      } catch (error) {
+        await session.release();
+        throw error;
+      }
+    }
+    return new OnnxRuntimeModel(native, session, output, source, threads, pool);
   }
 
   /**
@@ -195,7 +213,10 @@ export class OnnxRuntimeModel implements Model {
   /** Predicts through the ORT session (scores) and the native model (features, decoding). */
   async predictAsync(inputs: ModelInput[]): Promise<Prediction[]> {
     const job = this.native.onnxScoring(inputs);
-    return job.finish(await scoreThroughOrt(this.session, job, this.output));
+    const scores = this.pool
+      ? await this.pool.score(job)
+      : await scoreThroughOrt(this.session, job, this.output);
+    return job.finish(scores);
   }
 
   /** Explanations come from the native model (same weights). */
@@ -213,8 +234,9 @@ export class OnnxRuntimeModel implements Model {
     await writeOnnxModelDir(this.native, dir);
   }
 
-  /** Releases the ORT session. */
+  /** Releases the ORT session (and stops the worker threads, if any). */
   async close(): Promise<void> {
+    await this.pool?.close();
     await this.session.release();
   }
 }

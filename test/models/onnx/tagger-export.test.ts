@@ -69,6 +69,36 @@ for (const [name, config] of CASES) {
   });
 }
 
+test('worker threads (one session each) score the batches of a prediction like the calling thread does', async () => {
+  const model = createModel('bilstm-crf.v1', { ...TINY, hidden: 7 });
+  await model.fit(TINY_TRAIN, undefined, { seed: 4 });
+  // Predictions are scored in chunks of 64 sentences: enough copies for several chunks.
+  const many = Array.from({ length: Math.ceil(200 / INPUTS.length) }, () => INPUTS).flat();
+  const job = (model as OnnxExportable).onnxScoring(many);
+  assert.ok(job.batches >= 3, `several batches to spread over the workers (${job.batches})`);
+  const inThread = await OnnxRuntimeModel.fromModel(model, { threads: 1 });
+  const pooled = await OnnxRuntimeModel.fromModel(model, { threads: 1, workers: 2 });
+  try {
+    const expected = await inThread.predictAsync(many);
+    const actual = await pooled.predictAsync(many);
+    assert.deepEqual(stripScores(actual), stripScores(expected), 'same entities on worker threads');
+    const a = actual.flatMap((p) => p.spans ?? []);
+    const e = expected.flatMap((p) => p.spans ?? []);
+    for (const [i, s] of a.entries())
+      assert.ok(Math.abs(s.score - e[i]!.score) < 1e-6, `span ${i} confidence`);
+    const [one] = await pooled.predictAsync([INPUTS[0]!]);
+    assert.deepEqual(stripScores([one!]), stripScores([expected[0]!]), 'a single text on a worker');
+  } finally {
+    await pooled.close();
+    await inThread.close();
+  }
+  await assert.rejects(
+    OnnxRuntimeModel.fromModel(model, { threads: 1, workers: 0.5 }),
+    /workers must be an integer/,
+    'bad worker count',
+  );
+});
+
 function stripScores(ps: { spans?: { start: number; end: number; label: string }[] }[]) {
   return ps.map((p) => (p.spans ?? []).map(({ start, end, label }) => ({ start, end, label })));
 }
