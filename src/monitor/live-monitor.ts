@@ -62,6 +62,8 @@ interface Series {
   dirty: Set<number>;
   currentStart: number;
   current: PredictionSketch | null;
+  /** Whether `currentStart` is already in `dirty` (skips the Set insert on every observe). */
+  currentDirty: boolean;
   /** undefined while loading. */
   profile: ProfileIndex | null | undefined;
   /** Resolves once the profile is loaded (or known missing). */
@@ -187,9 +189,13 @@ export class LiveMonitor {
       }
       series.current = sketch;
       series.currentStart = start;
+      series.currentDirty = false;
     }
     sketch.observe(text, answer, series.profile ?? null);
-    series.dirty.add(start);
+    if (!series.currentDirty) {
+      series.dirty.add(start);
+      series.currentDirty = true;
+    }
   }
 
   /** The version's reference profile, loaded on first use (null: the model was saved without one). */
@@ -262,6 +268,7 @@ export class LiveMonitor {
         written.push([series, start]);
       }
       series.dirty.clear();
+      series.currentDirty = false;
     }
     try {
       if (rows.length > 0) await this.store.monitoring.putSketches(rows);
@@ -291,6 +298,7 @@ export class LiveMonitor {
         dirty: new Set(),
         currentStart: -1,
         current: null,
+        currentDirty: false,
         profile: this.profiles ? undefined : null,
         profileLoaded: Promise.resolve(),
       };
