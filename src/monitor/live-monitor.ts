@@ -157,6 +157,8 @@ export class LiveMonitor {
   private readonly timer: NodeJS.Timeout | null;
   private publishing: Promise<void> = Promise.resolve();
   private lastPurge = 0;
+  private lastVersion: MonitoredVersion | null = null;
+  private lastSeries: Series | null = null;
 
   constructor(options: LiveMonitorOptions = {}) {
     this.replica = options.replica ?? randomBytes(6).toString('hex');
@@ -286,8 +288,14 @@ export class LiveMonitor {
   }
 
   private seriesOf(version: MonitoredVersion): Series {
+    // The server passes the same version object for every request to a model: check the last one first.
+    if (version === this.lastVersion && this.lastSeries) return this.lastSeries;
     let series = this.byObject.get(version);
-    if (series) return series;
+    if (series) {
+      this.lastVersion = version;
+      this.lastSeries = series;
+      return series;
+    }
     const key = seriesKey(version);
     series = this.series.get(key);
     if (!series) {
@@ -319,6 +327,8 @@ export class LiveMonitor {
         );
     }
     this.byObject.set(version, series);
+    this.lastVersion = version;
+    this.lastSeries = series;
     return series;
   }
 

@@ -34,7 +34,13 @@ export interface SpaceSavingState {
 export class SpaceSaving {
   readonly capacity: number;
   private total = 0;
-  /** Heap of slots, smallest count at index 0. */
+  /**
+   * Whether the slots form a min-heap (smallest count at index 0). Only a full summary needs its minimum, so the
+   * slots are heapified when the last one fills and kept in insertion order before: counting an item that is
+   * already held is then one map lookup, without sifting.
+   */
+  private heaped = false;
+  /** Slots: a heap once full (see `heaped`). */
   private items: string[] = [];
   private counts: number[] = [];
   private errors: number[] = [];
@@ -71,16 +77,15 @@ export class SpaceSaving {
     const at = this.index.get(item);
     if (at !== undefined) {
       this.counts[at]! += weight;
-      this.siftDown(at);
+      if (this.heaped) this.siftDown(at);
       return;
     }
     if (this.items.length < this.capacity) {
-      const slot = this.items.length;
+      this.index.set(item, this.items.length);
       this.items.push(item);
       this.counts.push(weight);
       this.errors.push(0);
-      this.index.set(item, slot);
-      this.siftUp(slot);
+      if (this.items.length === this.capacity) this.heapify();
       return;
     }
     // Take over the smallest counter: its count becomes this item's maximum overestimation.
@@ -169,7 +174,14 @@ export class SpaceSaving {
     this.errors = kept.map((e) => e[2]);
     this.index.clear();
     for (let i = 0; i < this.items.length; i++) this.index.set(this.items[i]!, i);
+    this.heaped = false;
+    if (this.items.length >= this.capacity) this.heapify();
+  }
+
+  /** Orders the slots as a min-heap (from then on every change keeps them one). */
+  private heapify(): void {
     for (let i = (this.items.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    this.heaped = true;
   }
 
   private swap(a: number, b: number): void {
@@ -188,16 +200,6 @@ export class SpaceSaving {
     errors[b] = e;
     this.index.set(ib, a);
     this.index.set(ia, b);
-  }
-
-  private siftUp(i: number): void {
-    const counts = this.counts;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (counts[parent]! <= counts[i]!) return;
-      this.swap(i, parent);
-      i = parent;
-    }
   }
 
   private siftDown(i: number): void {
