@@ -184,35 +184,33 @@ export class SpaceSaving {
     this.heaped = true;
   }
 
-  private swap(a: number, b: number): void {
+  /** Moves slot `i` down to its place (a hole moves down: one index update per level, not two). */
+  private siftDown(i: number): void {
     const items = this.items;
     const counts = this.counts;
     const errors = this.errors;
-    const ia = items[a]!;
-    const ib = items[b]!;
-    items[a] = ib;
-    items[b] = ia;
-    const c = counts[a]!;
-    counts[a] = counts[b]!;
-    counts[b] = c;
-    const e = errors[a]!;
-    errors[a] = errors[b]!;
-    errors[b] = e;
-    this.index.set(ib, a);
-    this.index.set(ia, b);
-  }
-
-  private siftDown(i: number): void {
-    const counts = this.counts;
     const n = counts.length;
+    const item = items[i]!;
+    const count = counts[i]!;
+    const error = errors[i]!;
+    let moved = false;
     for (;;) {
       const l = 2 * i + 1;
-      if (l >= n) return;
+      if (l >= n) break;
       const r = l + 1;
       const child = r < n && counts[r]! < counts[l]! ? r : l;
-      if (counts[i]! <= counts[child]!) return;
-      this.swap(i, child);
+      if (count <= counts[child]!) break;
+      items[i] = items[child]!;
+      counts[i] = counts[child]!;
+      errors[i] = errors[child]!;
+      this.index.set(items[i]!, i);
       i = child;
+      moved = true;
     }
+    if (!moved) return;
+    items[i] = item;
+    counts[i] = count;
+    errors[i] = error;
+    this.index.set(item, i);
   }
 }
