@@ -9,7 +9,7 @@
  * (writes bench/results/serve-throughput.json and prints a markdown table).
  *
  * `--compare-monitoring [--rounds 2]`: only the linear route, with live monitoring on and off side by side
- * (`monitoring.enabled=true|false`, alternating servers, each at peak and at a fixed rate), written to
+ * (`monitoring.enabled=true|false`, alternating servers — on first in odd rounds, off first in even ones — each at peak and at a fixed rate), written to
  * bench/results/serve-monitoring.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -284,7 +284,8 @@ async function compareMonitoring(projectDir: string, key: string, test: Example[
   const rows: (LoadResult & { monitoring: boolean; round: number })[] = [];
   let fixedRate: number | null = null;
   for (let round = 1; round <= ROUNDS; round++)
-    for (const monitoring of [true, false]) {
+    // The order alternates by round, so the first-server-of-a-round effects hit both settings alike.
+    for (const monitoring of round % 2 ? [true, false] : [false, true]) {
       const started = await startServer(projectDir, [`monitoring.enabled=${monitoring}`]);
       serverPid = started.child.pid!;
       try {

@@ -62,6 +62,8 @@ interface Series {
   dirty: Set<number>;
   currentStart: number;
   current: PredictionSketch | null;
+  /** Whether `currentStart` is already in `dirty` (skips the Set insert on every observe). */
+  currentDirty: boolean;
   /** undefined while loading. */
   profile: ProfileIndex | null | undefined;
   /** Resolves once the profile is loaded (or known missing). */
@@ -155,6 +157,8 @@ export class LiveMonitor {
   private readonly timer: NodeJS.Timeout | null;
   private publishing: Promise<void> = Promise.resolve();
   private lastPurge = 0;
+  private lastVersion: MonitoredVersion | null = null;
+  private lastSeries: Series | null = null;
 
   constructor(options: LiveMonitorOptions = {}) {
     this.replica = options.replica ?? randomBytes(6).toString('hex');
@@ -187,9 +191,13 @@ export class LiveMonitor {
       }
       series.current = sketch;
       series.currentStart = start;
+      series.currentDirty = false;
     }
     sketch.observe(text, answer, series.profile ?? null);
-    series.dirty.add(start);
+    if (!series.currentDirty) {
+      series.dirty.add(start);
+      series.currentDirty = true;
+    }
   }
 
   /** The version's reference profile, loaded on first use (null: the model was saved without one). */
@@ -262,6 +270,7 @@ export class LiveMonitor {
         written.push([series, start]);
       }
       series.dirty.clear();
+      series.currentDirty = false;
     }
     try {
       if (rows.length > 0) await this.store.monitoring.putSketches(rows);
@@ -279,8 +288,14 @@ export class LiveMonitor {
   }
 
   private seriesOf(version: MonitoredVersion): Series {
+    // The server passes the same version object for every request to a model: check the last one first.
+    if (version === this.lastVersion && this.lastSeries) return this.lastSeries;
     let series = this.byObject.get(version);
-    if (series) return series;
+    if (series) {
+      this.lastVersion = version;
+      this.lastSeries = series;
+      return series;
+    }
     const key = seriesKey(version);
     series = this.series.get(key);
     if (!series) {
@@ -291,6 +306,7 @@ export class LiveMonitor {
         dirty: new Set(),
         currentStart: -1,
         current: null,
+        currentDirty: false,
         profile: this.profiles ? undefined : null,
         profileLoaded: Promise.resolve(),
       };
@@ -311,6 +327,8 @@ export class LiveMonitor {
         );
     }
     this.byObject.set(version, series);
+    this.lastVersion = version;
+    this.lastSeries = series;
     return series;
   }
 

@@ -5,15 +5,12 @@
  */
 import { SapphireError } from '../core/errors.ts';
 import { hash32 } from '../core/hash32.ts';
-import {
-  entityKey,
-  NON_ASCII,
-  type ReferenceProfile,
-  scanMonitorTokens,
-} from '../train/reference-profile.ts';
+import { entityKey, type ReferenceProfile } from '../train/reference-profile.ts';
+import { HashSet32 } from './sketches/hash-set32.ts';
 import { HyperLogLog, type HyperLogLogState } from './sketches/hyperloglog.ts';
 import { QuantileSketch, type QuantileSketchState } from './sketches/quantiles.ts';
 import { SpaceSaving, type SpaceSavingState } from './sketches/space-saving.ts';
+import { scanAscii, scanLowered, scratch, tokenString } from './token-scan.ts';
 
 /** Counters per sketch: labels are exact up to this many distinct labels. */
 export const SKETCH_CAPACITY = { labels: 512, entities: 128, newEntities: 64, oovTokens: 128 } as const;
@@ -36,14 +33,24 @@ export interface ProfileIndex {
    */
   vocabulary: ReadonlySet<number>;
   entities: ReadonlySet<string>;
+  /** The same vocabulary as an open-addressing table of hashes (built on first use when absent). */
+  vocabularyTable?: HashSet32;
+}
+
+/** The index's vocabulary table, built once. */
+function vocabularyTable(index: ProfileIndex): HashSet32 {
+  index.vocabularyTable ??= new HashSet32(index.vocabulary);
+  return index.vocabularyTable;
 }
 
 /** Prepares a profile's vocabulary and entity sets for {@link PredictionSketch.observe}. */
 export function indexProfile(profile: ReferenceProfile): ProfileIndex {
+  const vocabulary = new Set(profile.vocabulary.map((token) => hash32(token)));
   return {
     profile,
-    vocabulary: new Set(profile.vocabulary.map((token) => hash32(token))),
+    vocabulary,
     entities: new Set(profile.entities),
+    vocabularyTable: new HashSet32(vocabulary),
   };
 }
 
@@ -110,19 +117,24 @@ export class PredictionSketch {
   /** Observes one served answer on one text; with a profile, tokens and entities are checked against training. */
   observe(text: string, answer: MonitoredAnswer, profile: ProfileIndex | null): void {
     this.items++;
-    this.texts.addHash(hash32(text));
-    const vocabulary = profile?.vocabulary;
-    // ASCII texts are scanned as they are (capitals lowercased on the fly): no lowercased copy per request.
-    const source = NON_ASCII.test(text) ? text.toLowerCase() : text;
-    let count = 0;
-    scanMonitorTokens(source, (start, end, hash) => {
-      count++;
-      this.vocabulary.addHash(hash);
+    // One pass over an ASCII text hashes it and finds its tokens; other texts are lowercased and scanned again.
+    let count = scanAscii(text);
+    let source = text;
+    if (count < 0) {
+      this.texts.addHash(hash32(text));
+      source = text.toLowerCase();
+      count = scanLowered(source);
+    } else this.texts.addHash(scratch.textHash);
+    const hashes = scratch.hashes;
+    const vocabulary = profile ? vocabularyTable(profile) : null;
+    for (let t = 0; t < count; t++) {
+      const hash = hashes[t]!;
+      this.vocabulary.addHash(hash >>> 0);
       if (vocabulary && !vocabulary.has(hash)) {
         this.oovTokens++;
-        this.oov.add(source.slice(start, end).toLowerCase());
+        this.oov.add(tokenString(source, scratch.starts[t]!, scratch.ends[t]!, hash));
       }
-    });
+    }
     this.tokens += count;
     this.length.add(count);
     if (vocabulary) this.checkedTokens += count;

@@ -6,7 +6,8 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { hash32 } from '../../src/core/hash32.ts';
 import { parseCsv } from '../../src/data/formats/csv.ts';
-import { PredictionSketch } from '../../src/monitor/live-sketch.ts';
+import { indexProfile, PredictionSketch } from '../../src/monitor/live-sketch.ts';
+import { HashSet32 } from '../../src/monitor/sketches/hash-set32.ts';
 import { HyperLogLog } from '../../src/monitor/sketches/hyperloglog.ts';
 import { QUANTILE_RELATIVE_ACCURACY, QuantileSketch } from '../../src/monitor/sketches/quantiles.ts';
 import { SpaceSaving } from '../../src/monitor/sketches/space-saving.ts';
@@ -14,6 +15,7 @@ import {
   forEachMonitorToken,
   monitorTokens,
   NON_ASCII,
+  type ReferenceProfile,
   scanMonitorTokens,
 } from '../../src/train/reference-profile.ts';
 import { SHARED } from '../cli/helpers.ts';
@@ -241,6 +243,83 @@ describe('PredictionSketch', () => {
     assert.ok(close(merged.confidence.quantile(0.5)!, one.confidence.quantile(0.5)!), 'median confidence');
     assert.ok(close(merged.confidence.mean!, one.confidence.mean!), 'mean confidence survives the state');
     assert.throws(() => PredictionSketch.fromState({ format: 2 }), /malformed monitoring sketch/);
+  });
+
+  test('observe counts tokens, OOV heavy hitters and distinct values exactly as the plain definitions do', () => {
+    // The hot path (one ASCII pass, hash table vocabulary, cached OOV strings) against the definitions: tokens by
+    // monitorTokens, vocabulary by string, heavy hitters and HyperLogLogs fed the plain strings in stream order.
+    const vocabularyWords = ['where', 'is', 'my', 'card', 'top', 'up', 'ça', '10'];
+    const profile = { vocabulary: vocabularyWords, entities: [] } as unknown as ReferenceProfile;
+    const index = indexProfile(profile);
+    const words = fc.constantFrom(
+      'where',
+      'Card',
+      'CARD',
+      'zebra',
+      'Zebra',
+      'ÇA',
+      'coûte',
+      '10€',
+      'x',
+      '𝒳y',
+      'top-up',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.array(words, { maxLength: 12 }).map((w) => w.join(' ')),
+          { maxLength: 60 },
+        ),
+        (texts) => {
+          const sketch = new PredictionSketch();
+          const oov = new SpaceSaving(sketch.oov.capacity);
+          const textsHll = new HyperLogLog(sketch.texts.p);
+          const tokensHll = new HyperLogLog(sketch.vocabulary.p);
+          let tokens = 0;
+          let oovTokens = 0;
+          for (const text of texts) {
+            sketch.observe(text, { labels: [{ label: 'a', score: 0.9 }] }, index);
+            textsHll.add(text);
+            for (const token of monitorTokens(text)) {
+              tokens++;
+              tokensHll.add(token);
+              if (!vocabularyWords.includes(token)) {
+                oovTokens++;
+                oov.add(token);
+              }
+            }
+          }
+          assert.equal(sketch.tokens, tokens, 'tokens');
+          assert.equal(sketch.checkedTokens, tokens, 'checked tokens');
+          assert.equal(sketch.oovTokens, oovTokens, 'OOV tokens');
+          assert.deepEqual(sketch.oov.toState(), oov.toState(), 'OOV heavy hitters');
+          assert.deepEqual(sketch.texts.toState(), textsHll.toState(), 'distinct texts registers');
+          assert.deepEqual(sketch.vocabulary.toState(), tokensHll.toState(), 'distinct tokens registers');
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('HashSet32', () => {
+  test('answers membership like a Set of the same 32 bits, 0 and signed/unsigned forms included', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 2 ** 32 - 1 })),
+        fc.array(fc.integer({ min: 0, max: 2 ** 32 - 1 })),
+        (held, probes) => {
+          const set = new HashSet32([...held, 0]);
+          const exact = new Set([...held, 0]);
+          assert.equal(set.size, exact.size, 'size');
+          for (const h of [...held, ...probes, 0]) {
+            assert.equal(set.has(h), exact.has(h), `has ${h}`);
+            assert.equal(set.has(h | 0), exact.has(h), `has ${h | 0} (signed)`);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
 

@@ -34,7 +34,13 @@ export interface SpaceSavingState {
 export class SpaceSaving {
   readonly capacity: number;
   private total = 0;
-  /** Heap of slots, smallest count at index 0. */
+  /**
+   * Whether the slots form a min-heap (smallest count at index 0). Only a full summary needs its minimum, so the
+   * slots are heapified when the last one fills and kept in insertion order before: counting an item that is
+   * already held is then one map lookup, without sifting.
+   */
+  private heaped = false;
+  /** Slots: a heap once full (see `heaped`). */
   private items: string[] = [];
   private counts: number[] = [];
   private errors: number[] = [];
@@ -71,16 +77,15 @@ export class SpaceSaving {
     const at = this.index.get(item);
     if (at !== undefined) {
       this.counts[at]! += weight;
-      this.siftDown(at);
+      if (this.heaped) this.siftDown(at);
       return;
     }
     if (this.items.length < this.capacity) {
-      const slot = this.items.length;
+      this.index.set(item, this.items.length);
       this.items.push(item);
       this.counts.push(weight);
       this.errors.push(0);
-      this.index.set(item, slot);
-      this.siftUp(slot);
+      if (this.items.length === this.capacity) this.heapify();
       return;
     }
     // Take over the smallest counter: its count becomes this item's maximum overestimation.
@@ -169,48 +174,43 @@ export class SpaceSaving {
     this.errors = kept.map((e) => e[2]);
     this.index.clear();
     for (let i = 0; i < this.items.length; i++) this.index.set(this.items[i]!, i);
-    for (let i = (this.items.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    this.heaped = false;
+    if (this.items.length >= this.capacity) this.heapify();
   }
 
-  private swap(a: number, b: number): void {
+  /** Orders the slots as a min-heap (from then on every change keeps them one). */
+  private heapify(): void {
+    for (let i = (this.items.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    this.heaped = true;
+  }
+
+  /** Moves slot `i` down to its place (a hole moves down: one index update per level, not two). */
+  private siftDown(i: number): void {
     const items = this.items;
     const counts = this.counts;
     const errors = this.errors;
-    const ia = items[a]!;
-    const ib = items[b]!;
-    items[a] = ib;
-    items[b] = ia;
-    const c = counts[a]!;
-    counts[a] = counts[b]!;
-    counts[b] = c;
-    const e = errors[a]!;
-    errors[a] = errors[b]!;
-    errors[b] = e;
-    this.index.set(ib, a);
-    this.index.set(ia, b);
-  }
-
-  private siftUp(i: number): void {
-    const counts = this.counts;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (counts[parent]! <= counts[i]!) return;
-      this.swap(i, parent);
-      i = parent;
-    }
-  }
-
-  private siftDown(i: number): void {
-    const counts = this.counts;
     const n = counts.length;
+    const item = items[i]!;
+    const count = counts[i]!;
+    const error = errors[i]!;
+    let moved = false;
     for (;;) {
       const l = 2 * i + 1;
-      if (l >= n) return;
+      if (l >= n) break;
       const r = l + 1;
       const child = r < n && counts[r]! < counts[l]! ? r : l;
-      if (counts[i]! <= counts[child]!) return;
-      this.swap(i, child);
+      if (count <= counts[child]!) break;
+      items[i] = items[child]!;
+      counts[i] = counts[child]!;
+      errors[i] = errors[child]!;
+      this.index.set(items[i]!, i);
       i = child;
+      moved = true;
     }
+    if (!moved) return;
+    items[i] = item;
+    counts[i] = count;
+    errors[i] = error;
+    this.index.set(item, i);
   }
 }
