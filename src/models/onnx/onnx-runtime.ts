@@ -10,7 +10,7 @@ import { SapphireError } from '../../core/errors.ts';
 import type { Example } from '../../data/types.ts';
 import type { Explanation, FitReport, Model, ModelInput, Prediction } from '../model.ts';
 import { loadModel } from '../registry.ts';
-import { OrtWorkerPool } from './ort-pool.ts';
+import { OrtWorkerPool, ortSessionOptions } from './ort-pool.ts';
 import {
   isOnnxExportable,
   type OnnxExportable,
@@ -58,13 +58,7 @@ export async function createOrtSession(
     );
   }
   try {
-    return await ort.InferenceSession.create(bytes, {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      extra: { session: { intra_op: { allow_spinning: options.spin ? '1' : '0' } } },
-    });
+    return await ort.InferenceSession.create(bytes, ortSessionOptions(threads, options.spin));
   } catch (cause) {
     throw new SapphireError('DATA_INVALID', `ONNX Runtime could not load the graph: ${String(cause)}`, {
       hint: 'export the model again with `sapphire models export-onnx`',

@@ -10,10 +10,25 @@
  * await pool.close();
  */
 import { Worker } from 'node:worker_threads';
+import type * as ort from 'onnxruntime-node';
 import { SapphireError } from '../../core/errors.ts';
 import type { OnnxFeeds, OnnxScoringJob } from './scoring.ts';
 
 const WORKER_URL = new URL('./ort-worker.mjs', import.meta.url);
+
+/**
+ * The options of every Sapphire-made ORT session (here and on the worker threads): `threads` intra-op threads,
+ * sequential execution, all graph optimisations, idle threads not spinning unless `spin`.
+ */
+export function ortSessionOptions(threads: number, spin = false): ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } },
+  };
+}
 
 interface Pending {
   resolve: (data: Float32Array) => void;
@@ -25,6 +40,8 @@ export class OrtWorkerPool {
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private nextWorker = 0;
+
+  private closing = false;
 
   private constructor(private readonly workers: Worker[]) {
     for (const worker of workers) {
@@ -39,6 +56,10 @@ export class OrtWorkerPool {
         else waiting.resolve(message.data);
       });
       worker.on('error', (error) => this.failAll(error));
+      worker.on('exit', (code) => {
+        if (!this.closing)
+          this.failAll(new SapphireError('INTERNAL', `an ONNX Runtime worker thread exited (code ${code})`));
+      });
     }
   }
 
@@ -59,7 +80,10 @@ export class OrtWorkerPool {
     }
     const workers = Array.from(
       { length: options.workers },
-      () => new Worker(WORKER_URL, { workerData: { bytes, output, threads: options.threads ?? 1 } }),
+      () =>
+        new Worker(WORKER_URL, {
+          workerData: { bytes, output, options: ortSessionOptions(options.threads ?? 1) },
+        }),
     );
     try {
       await Promise.all(
@@ -113,6 +137,7 @@ export class OrtWorkerPool {
 
   /** Stops the worker threads; batches still waiting are rejected. */
   async close(): Promise<void> {
+    this.closing = true;
     this.failAll(new SapphireError('UNAVAILABLE', 'the ONNX Runtime worker pool was closed'));
     await Promise.all(this.workers.map((w) => w.terminate()));
   }

@@ -3,14 +3,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 
-const { bytes, threads, output } = workerData;
-const session = await ort.InferenceSession.create(bytes, {
-  intraOpNumThreads: threads,
-  interOpNumThreads: 1,
-  executionMode: 'sequential',
-  graphOptimizationLevel: 'all',
-  extra: { session: { intra_op: { allow_spinning: '0' } } },
-});
+// `options` comes from ortSessionOptions() in ort-pool.ts, so every Sapphire session is created alike.
+const { bytes, output, options } = workerData;
+const session = await ort.InferenceSession.create(bytes, options);
 parentPort.postMessage({ ready: true });
 parentPort.on('message', async ({ id, feeds }) => {
   try {
