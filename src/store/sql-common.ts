@@ -51,6 +51,22 @@ export function insertChunk(columns: number): number {
 }
 
 /**
+ * Writes `rows` in one transaction, `write` called on successive slices sized by {@link insertChunk} for
+ * rows of `columns` columns (multi-row INSERTs under the bound-parameter limit).
+ */
+export async function writeInChunks<Row>(
+  db: Kysely<StoreTables>,
+  rows: readonly Row[],
+  columns: number,
+  write: (trx: Transaction<StoreTables>, slice: Row[]) => Promise<unknown>,
+): Promise<void> {
+  const chunk = insertChunk(columns);
+  await db.transaction().execute(async (trx) => {
+    for (let i = 0; i < rows.length; i += chunk) await write(trx, rows.slice(i, i + chunk));
+  });
+}
+
+/**
  * A short random id with a kind prefix, e.g. `ov-3f9a1b2c4d`.
  *
  * @example

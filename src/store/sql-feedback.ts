@@ -25,6 +25,7 @@ import {
   optionalText,
   type SqlContext,
   shortId,
+  writeInChunks,
 } from './sql-common.ts';
 
 const STATUSES: readonly FeedbackStatus[] = ['new', 'accepted', 'rejected'];
@@ -165,19 +166,13 @@ export class SqlFeedbackStore implements FeedbackStore {
         });
       return;
     }
-    const chunk = insertChunk(10);
-    await this.ctx
-      .db()
-      .transaction()
-      .execute(async (trx) => {
-        for (let i = 0; i < values.length; i += chunk) {
-          await trx
-            .insertInto('prediction_log')
-            .values(values.slice(i, i + chunk))
-            .onConflict((oc) => oc.columns(['tenant', 'request_id', 'item']).doNothing())
-            .execute();
-        }
-      });
+    await writeInChunks(this.ctx.db(), values, 10, (trx, slice) =>
+      trx
+        .insertInto('prediction_log')
+        .values(slice)
+        .onConflict((oc) => oc.columns(['tenant', 'request_id', 'item']).doNothing())
+        .execute(),
+    );
   }
 
   async getLoggedPrediction(tenant: string, requestId: string, item = 0): Promise<LoggedPrediction | null> {
@@ -245,7 +240,6 @@ export class SqlFeedbackStore implements FeedbackStore {
       }
     });
     if (merged.size === 0) return;
-    const chunk = insertChunk(8);
     const values = [...merged.values()].map((c) => ({
       tenant: c.tenant,
       model: c.model,
@@ -256,25 +250,20 @@ export class SqlFeedbackStore implements FeedbackStore {
       overridden: c.overridden,
       errors: c.errors,
     }));
-    await this.ctx
-      .db()
-      .transaction()
-      .execute(async (trx) => {
-        for (let i = 0; i < values.length; i += chunk) {
-          await trx
-            .insertInto('usage_daily')
-            .values(values.slice(i, i + chunk))
-            .onConflict((oc) =>
-              oc.columns(['tenant', 'model', 'version', 'day']).doUpdateSet({
-                requests: sql`usage_daily.requests + excluded.requests`,
-                items: sql`usage_daily.items + excluded.items`,
-                overridden: sql`usage_daily.overridden + excluded.overridden`,
-                errors: sql`usage_daily.errors + excluded.errors`,
-              }),
-            )
-            .execute();
-        }
-      });
+    await writeInChunks(this.ctx.db(), values, 8, (trx, slice) =>
+      trx
+        .insertInto('usage_daily')
+        .values(slice)
+        .onConflict((oc) =>
+          oc.columns(['tenant', 'model', 'version', 'day']).doUpdateSet({
+            requests: sql`usage_daily.requests + excluded.requests`,
+            items: sql`usage_daily.items + excluded.items`,
+            overridden: sql`usage_daily.overridden + excluded.overridden`,
+            errors: sql`usage_daily.errors + excluded.errors`,
+          }),
+        )
+        .execute(),
+    );
   }
 
   async usage(filter: { tenant?: string; model?: string; since?: string } = {}): Promise<UsageCount[]> {

@@ -6,9 +6,9 @@ import {
   checkTenantId,
   checkText,
   checkTimestamp,
-  insertChunk,
   isPlainObject,
   type SqlContext,
+  writeInChunks,
 } from './sql-common.ts';
 
 const utc = (value: unknown, path: string): string => new Date(checkTimestamp(value, path)).toISOString();
@@ -54,25 +54,19 @@ export class SqlMonitoringStore implements MonitoringStore {
       };
     });
     if (values.length === 0) return;
-    const chunk = insertChunk(8);
-    await this.ctx
-      .db()
-      .transaction()
-      .execute(async (trx) => {
-        for (let i = 0; i < values.length; i += chunk) {
-          await trx
-            .insertInto('live_sketches')
-            .values(values.slice(i, i + chunk))
-            .onConflict((oc) =>
-              oc.columns(['tenant', 'model', 'version', 'bucket', 'replica']).doUpdateSet((eb) => ({
-                items: eb.ref('excluded.items'),
-                state: eb.ref('excluded.state'),
-                updated_at: eb.ref('excluded.updated_at'),
-              })),
-            )
-            .execute();
-        }
-      });
+    await writeInChunks(this.ctx.db(), values, 8, (trx, slice) =>
+      trx
+        .insertInto('live_sketches')
+        .values(slice)
+        .onConflict((oc) =>
+          oc.columns(['tenant', 'model', 'version', 'bucket', 'replica']).doUpdateSet((eb) => ({
+            items: eb.ref('excluded.items'),
+            state: eb.ref('excluded.state'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
+        .execute(),
+    );
   }
 
   async listSketches(filter: {
