@@ -2,6 +2,7 @@
 import type { ProblemCard } from '../core/project.ts';
 import type { JobEvent, TrainJob } from '../experiments/jobs.ts';
 import type { GateOutcome } from '../store/serving-store.ts';
+import type { RetrainResult } from './retrain.ts';
 
 /** Default queue name; the coordinators of detached studies use `<name>-studies`. */
 export const DEFAULT_QUEUE_NAME = 'sapphire';
@@ -68,4 +69,18 @@ export interface QueuedRetrain {
   trainRun: string;
   corrections: number;
   gates: GateOutcome[];
+}
+
+/** The essentials of a retraining's result, as a queued retraining returns them and `retrain --json` prints them. */
+export function queuedRetrainOf(result: RetrainResult): QueuedRetrain {
+  return {
+    run: result.run.id,
+    promoted: result.promoted,
+    from: result.from.version,
+    version: result.version.version,
+    dataset: result.dataset.id,
+    trainRun: result.trainRun.id,
+    corrections: result.corrections,
+    gates: result.gates,
+  };
 }

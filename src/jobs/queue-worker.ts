@@ -19,8 +19,8 @@ import type { Store } from '../store/store.ts';
 import {
   DEFAULT_ATTEMPTS,
   type QueueConnection,
-  type QueuedRetrain,
   type QueueProgress,
+  queuedRetrainOf,
   queueNames,
   queueRunner,
   type RetrainJobData,
@@ -224,16 +224,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         provenance: lease(job),
         onProgress: (message) => progress(job, { message }),
       });
-      return {
-        run: result.run.id,
-        promoted: result.promoted,
-        from: result.from.version,
-        version: result.version.version,
-        dataset: result.dataset.id,
-        trainRun: result.trainRun.id,
-        corrections: result.corrections,
-        gates: result.gates,
-      } satisfies QueuedRetrain;
+      return queuedRetrainOf(result);
     }
     throw new Error(`unknown job kind "${job.name}" (a newer sapphire may have queued it)`);
   };

@@ -4,7 +4,12 @@ import { cliTenant, localActor } from '../../core/actor.ts';
 import { SapphireError } from '../../core/errors.ts';
 import { renderTable } from '../../core/table.ts';
 import type { TaskKind } from '../../data/types.ts';
-import { DEFAULT_ATTEMPTS, type QueuedRetrain, type RetrainJobData } from '../../jobs/queue-config.ts';
+import {
+  DEFAULT_ATTEMPTS,
+  type QueuedRetrain,
+  queuedRetrainOf,
+  type RetrainJobData,
+} from '../../jobs/queue-config.ts';
 import { retrainModel } from '../../jobs/retrain.ts';
 import { listModels as listArchitectures } from '../../models/index.ts';
 import { promoteVersion } from '../../registry/promotion.ts';
@@ -464,18 +469,7 @@ export function registerRegistryCommands(program: Command): void {
           });
           if (!result.promoted) process.exitCode = 1;
           if (flags.json)
-            return printJson({
-              run: result.run.id,
-              promoted: result.promoted,
-              from: result.from.version,
-              version: result.version.version,
-              dataset: result.dataset.id,
-              trainRun: result.trainRun.id,
-              corrections: result.corrections,
-              problems: result.problems,
-              gates: result.gates,
-              steps: result.steps,
-            });
+            return printJson({ ...queuedRetrainOf(result), problems: result.problems, steps: result.steps });
           for (const gate of result.gates) say(formatGate(gate));
           say(
             result.promoted
