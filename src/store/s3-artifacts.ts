@@ -2,6 +2,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  type HeadObjectCommandOutput,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -92,10 +93,7 @@ export class S3Artifacts implements ArtifactStore {
     const Key = this.key(hash);
     const Bucket = this.location.bucket;
     try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket, Key })).catch((err) => {
-        if (statusOf(err) === 404) return null;
-        throw err;
-      });
+      const head = await this.head(Key);
       if (head && head.ContentLength === bytes.length) return hash;
       await this.client.send(
         new PutObjectCommand({
@@ -136,10 +134,7 @@ export class S3Artifacts implements ArtifactStore {
     const Key = this.key(hash);
     const Bucket = this.location.bucket;
     try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket, Key })).catch((err) => {
-        if (statusOf(err) === 404) return null;
-        throw err;
-      });
+      const head = await this.head(Key);
       if (!head) return 0;
       await this.client.send(new DeleteObjectCommand({ Bucket, Key }));
       return head.ContentLength ?? 0;
@@ -151,6 +146,14 @@ export class S3Artifacts implements ArtifactStore {
   /** Closes the HTTP connections of the client. */
   close(): void {
     this.client.destroy();
+  }
+
+  /** The object's metadata, or null when there is no object under `Key`. */
+  private head(Key: string): Promise<HeadObjectCommandOutput | null> {
+    return this.client.send(new HeadObjectCommand({ Bucket: this.location.bucket, Key })).catch((err) => {
+      if (statusOf(err) === 404) return null;
+      throw err;
+    });
   }
 
   private error(what: string, hash: string, err: unknown): SapphireError {
