@@ -127,11 +127,11 @@ export class OnnxRuntimeModel implements Model {
 
   private constructor(
     readonly native: OnnxExportable,
-    private readonly session: ort.InferenceSession,
+    /** Where the scores run: one session on the calling thread, or a pool of worker threads. */
+    private readonly scorer: ort.InferenceSession | OrtWorkerPool,
     private readonly output: string,
     graphSource: 'file' | 'exported',
     readonly threads: number,
-    private readonly pool: OrtWorkerPool | null = null,
   ) {
     this.name = native.name;
     this.task = native.task;
@@ -160,16 +160,14 @@ export class OnnxRuntimeModel implements Model {
     }
     const source = options.graph ? 'file' : 'exported';
     const threads = options.threads ?? DEFAULT_ORT_THREADS;
-    let pool: OrtWorkerPool | null = null;
-    if (options.workers) {
-      try {
-        pool = await OrtWorkerPool.create(bytes, output, { workers: options.workers, threads });
-      } catch (error) {
-        await session.release();
-        throw error;
-      }
+    if (!options.workers) return new OnnxRuntimeModel(native, session, output, source, threads);
+    // With workers, this session only checked the graph's output: the workers hold the scoring sessions.
+    try {
+      const pool = await OrtWorkerPool.create(bytes, output, { workers: options.workers, threads });
+      return new OnnxRuntimeModel(native, pool, output, source, threads);
+    } finally {
+      await session.release();
     }
-    return new OnnxRuntimeModel(native, session, output, source, threads, pool);
   }
 
   /**
@@ -207,9 +205,10 @@ export class OnnxRuntimeModel implements Model {
   /** Predicts through the ORT session (scores) and the native model (features, decoding). */
   async predictAsync(inputs: ModelInput[]): Promise<Prediction[]> {
     const job = this.native.onnxScoring(inputs);
-    const scores = this.pool
-      ? await this.pool.score(job)
-      : await scoreThroughOrt(this.session, job, this.output);
+    const scores =
+      this.scorer instanceof OrtWorkerPool
+        ? await this.scorer.score(job)
+        : await scoreThroughOrt(this.scorer, job, this.output);
     return job.finish(scores);
   }
 
@@ -230,8 +229,8 @@ export class OnnxRuntimeModel implements Model {
 
   /** Releases the ORT session (and stops the worker threads, if any). */
   async close(): Promise<void> {
-    await this.pool?.close();
-    await this.session.release();
+    if (this.scorer instanceof OrtWorkerPool) await this.scorer.close();
+    else await this.scorer.release();
   }
 }
 
