@@ -144,16 +144,6 @@ function prefixed(prefix: string, report: EvaluationReport | null): Record<strin
   return Object.fromEntries(Object.entries(report.metrics).map(([k, v]) => [`${prefix}.${k}`, v]));
 }
 
-/** Predicts a split and evaluates it against its gold annotations. */
-export async function evaluateModel(
-  model: Model,
-  examples: Example[],
-  task: TaskKind,
-  labels?: string[],
-): Promise<EvaluationReport> {
-  return (await predictAndEvaluate(model, examples, task, labels)).report;
-}
-
 /** Predicts a split and evaluates it, keeping the predictions (for the run's artifacts and significance tests). */
 export async function predictAndEvaluate(
   model: Model,
