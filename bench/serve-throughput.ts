@@ -12,7 +12,7 @@
  * (`monitoring.enabled=true|false`, alternating servers — on first in odd rounds, off first in even ones — each at peak and at a fixed rate), written to
  * bench/results/serve-monitoring.json.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -26,6 +26,7 @@ import { registerModelVersion } from '../src/registry/register.ts';
 import { openStore } from '../src/store/open-store.ts';
 import { DEFAULT_TENANT, PRODUCTION_ALIAS } from '../src/store/serving-store.ts';
 import { buildReferenceProfile, saveReferenceProfile } from '../src/train/reference-profile.ts';
+import { pacedLoad } from './paced-load.ts';
 import { loadLine, machineInfo, writeResult } from './results-file.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -37,6 +38,14 @@ function flag(name: string, fallback: string): string {
 }
 const SECONDS = Number(flag('--seconds', '10'));
 const CONNECTIONS = Number(flag('--connections', '32'));
+/**
+ * Generator of the fixed-rate (50% of peak) runs: `paced` (default, bench/paced-load.ts: open loop, one request every
+ * 1/rate s, latency from the scheduled time) or `autocannon` (its `connectionRate`: each connection sends its
+ * quota for the second at full speed, then waits, so half the peak rate is full load for half of every second).
+ */
+const RATE_GENERATOR = flag('--rate-generator', 'paced');
+/** Connections of the fixed-rate runs (at 50% of peak, fewer than two requests are in flight on average). */
+const RATE_CONNECTIONS = Number(flag('--rate-connections', '16'));
 const LOG_SAMPLE = Number(flag('--log-sample', '1'));
 /** Extra `sapphire serve` flags, e.g. `--serve-args "--no-auth"` (to measure what a part of the path costs). */
 const SERVE_ARGS = flag('--serve-args', '').split(' ').filter(Boolean);
@@ -44,6 +53,13 @@ const SERVE_ARGS = flag('--serve-args', '').split(' ').filter(Boolean);
 const PROFILE_DIR = args.includes('--profile') ? resolve(flag('--profile', 'bench/results/profile')) : null;
 const COMPARE_MONITORING = args.includes('--compare-monitoring');
 const ROUNDS = Number(flag('--rounds', '2'));
+/**
+ * `--pin`: the server runs on CPU 1 only (`taskset`) and this process (autocannon) on CPU 0 only, so client and
+ * server do not take each other's core; the ceiling is then one core's worth of server.
+ */
+const PIN = args.includes('--pin');
+/** `--models majority,linear`: only these of majority, linear and crf (default all three). */
+const MODELS = flag('--models', 'majority,linear,crf').split(',');
 
 interface LoadResult {
   route: string;
@@ -52,6 +68,7 @@ interface LoadResult {
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  maxMs: number;
   errors: number;
   non2xx: number;
   rate: number | null;
@@ -98,29 +115,28 @@ async function startServer(
   projectDir: string,
   extra: string[] = [],
 ): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
+  const command = [
+    ...(PIN ? ['taskset', '-c', '1'] : []),
     process.execPath,
-    [
-      ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
-      join(REPO, 'bin', 'sapphire.js'),
-      'serve',
-      '--port',
-      '0',
-      '--json',
-      '--log-sample',
-      String(LOG_SAMPLE),
-      ...SERVE_ARGS,
-      ...extra,
-    ],
-    {
-      cwd: projectDir,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-      },
+    ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
+    join(REPO, 'bin', 'sapphire.js'),
+    'serve',
+    '--port',
+    '0',
+    '--json',
+    '--log-sample',
+    String(LOG_SAMPLE),
+    ...SERVE_ARGS,
+    ...extra,
+  ];
+  const child = spawn(command[0]!, command.slice(1), {
+    cwd: projectDir,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
     },
-  );
+  });
   const lines = createInterface({ input: child.stdout! });
   for await (const line of lines) {
     try {
@@ -141,6 +157,9 @@ function cpuSeconds(pid: number): number {
 
 let serverPid = 0;
 
+/** A latency for the table: autocannon's are whole ms, the paced generator's are rounded to 0.1 ms. */
+const ms = (value: number): string => (Number.isInteger(value) ? String(value) : value.toFixed(1));
+
 async function load(
   url: string,
   route: string,
@@ -151,13 +170,37 @@ async function load(
   // One prebuilt request per body: autocannon cycles through them without rebuilding (a setupRequest callback
   // would make the load generator, not the server, the bottleneck).
   const cpuBefore = cpuSeconds(serverPid);
+  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+  if (rate && RATE_GENERATOR === 'paced') {
+    const paced = await pacedLoad({
+      url,
+      rate,
+      seconds: SECONDS,
+      connections: RATE_CONNECTIONS,
+      headers,
+      requests: bodies
+        ? bodies.map((body) => ({ method: 'POST' as const, path: route, body }))
+        : [{ method: 'GET' as const, path: route }],
+    });
+    return {
+      serverCpuUsPerRequest: ((cpuSeconds(serverPid) - cpuBefore) / paced.sent) * 1e6,
+      route: `${bodies ? 'POST' : 'GET'} ${route}`,
+      requestsPerSecond: paced.requestsPerSecond,
+      p50Ms: paced.p50Ms,
+      p99Ms: paced.p99Ms,
+      maxMs: paced.maxMs,
+      errors: paced.errors,
+      non2xx: paced.non2xx,
+      rate,
+    };
+  }
   const result = await autocannon({
     url,
-    connections: CONNECTIONS,
+    connections: rate ? RATE_CONNECTIONS : CONNECTIONS,
     duration: SECONDS,
     // A per-connection rate spreads requests evenly; `overallRate` releases each second's quota in a burst.
-    ...(rate ? { connectionRate: Math.max(1, Math.round(rate / CONNECTIONS)) } : {}),
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    ...(rate ? { connectionRate: Math.max(1, Math.round(rate / RATE_CONNECTIONS)) } : {}),
+    headers,
     requests: bodies
       ? bodies.map((body) => ({ method: 'POST' as const, path: route, body }))
       : [{ method: 'GET' as const, path: route }],
@@ -169,6 +212,7 @@ async function load(
     requestsPerSecond: result.requests.average,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
+    maxMs: result.latency.max,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     rate,
@@ -189,16 +233,18 @@ async function main(): Promise<void> {
       read(join(mit, 'restauranttest.bio'), 'ner'),
     ]);
     await trainAndSave('linear.v1', {}, bankTrain, join(projectDir, 'linear'), bankTest);
-    if (!COMPARE_MONITORING) {
+    if (PIN) execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+    if (!COMPARE_MONITORING && MODELS.includes('crf')) {
       await trainAndSave('crf.v1', { maxIterations: 40 }, mitTrain, join(projectDir, 'crf'), mitTest);
       // A model that costs nothing: what the serving path itself (auth, validation, overrides, metrics, log) costs.
-      await trainAndSave('majority.v1', {}, bankTrain, join(projectDir, 'majority'), bankTest);
     }
+    if (!COMPARE_MONITORING && MODELS.includes('majority'))
+      await trainAndSave('majority.v1', {}, bankTrain, join(projectDir, 'majority'), bankTest);
 
     const store = await openStore({ projectDir });
     let key: string;
     try {
-      for (const name of COMPARE_MONITORING ? ['linear'] : ['majority', 'linear', 'crf']) {
+      for (const name of COMPARE_MONITORING ? ['linear'] : MODELS) {
         const version = await registerModelVersion(store, {
           tenant: DEFAULT_TENANT,
           source: join(projectDir, name),
@@ -228,7 +274,13 @@ async function main(): Promise<void> {
     const linearBodies = bodies(bankTest);
     const crfBodies = bodies(mitTest);
     // Warm-up: JIT and caches.
-    await load(url, '/v1/models/bench-linear/predict', linearBodies, key, null);
+    await load(
+      url,
+      `/v1/models/bench-${MODELS[0]}/predict`,
+      MODELS[0] === 'crf' ? crfBodies : linearBodies,
+      key,
+      null,
+    );
 
     const results: LoadResult[] = [];
     const healthz = await load(url, '/healthz', null, key, null);
@@ -238,6 +290,7 @@ async function main(): Promise<void> {
       ['linear', '/v1/models/bench-linear/predict', linearBodies],
       ['crf', '/v1/models/bench-crf/predict', crfBodies],
     ] as const) {
+      if (!MODELS.includes(name)) continue;
       const peak = await load(url, route, [...b], key, null);
       results.push(peak);
       const half = Math.max(1, Math.round(peak.requestsPerSecond / 2));
@@ -257,6 +310,9 @@ async function main(): Promise<void> {
       node: process.version,
       seconds: SECONDS,
       connections: CONNECTIONS,
+      rateGenerator: RATE_GENERATOR,
+      rateConnections: RATE_CONNECTIONS,
+      pinned: PIN,
       logSample: LOG_SAMPLE,
       command: `node --import tsx bench/serve-throughput.ts ${args.join(' ')}`.trim(),
       results: rows,
@@ -265,11 +321,13 @@ async function main(): Promise<void> {
       join(REPO, 'bench', 'results', 'serve-throughput.json'),
       `${JSON.stringify(output, null, 2)}\n`,
     );
-    console.log('| route | load | req/s | of /healthz | server CPU µs/request | p50 ms | p99 ms | errors |');
-    console.log('|---|---|---:|---:|---:|---:|---:|---:|');
+    console.log(
+      '| route | load | req/s | of /healthz | server CPU µs/request | p50 ms | p99 ms | max ms | errors |',
+    );
+    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of rows)
       console.log(
-        `| ${r.route} | ${r.rate ? `${r.rate} req/s (50% of peak)` : `peak, ${CONNECTIONS} connections`} | ${r.requestsPerSecond.toFixed(0)} | ${(r.ofHealthz * 100).toFixed(0)}% | ${r.serverCpuUsPerRequest.toFixed(0)} | ${r.p50Ms} | ${r.p99Ms} | ${r.errors + r.non2xx} |`,
+        `| ${r.route} | ${r.rate ? `${r.rate} req/s (50% of peak), ${RATE_GENERATOR}` : `peak, ${CONNECTIONS} connections`} | ${r.requestsPerSecond.toFixed(0)} | ${(r.ofHealthz * 100).toFixed(0)}% | ${r.serverCpuUsPerRequest.toFixed(0)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${ms(r.maxMs)} | ${r.errors + r.non2xx} |`,
       );
   } finally {
     server?.kill('SIGTERM');
@@ -322,6 +380,9 @@ async function compareMonitoring(projectDir: string, key: string, test: Example[
     ...machineInfo(),
     seconds: SECONDS,
     connections: CONNECTIONS,
+    rateGenerator: RATE_GENERATOR,
+    rateConnections: RATE_CONNECTIONS,
+    pinned: PIN,
     rounds: ROUNDS,
     fixedRate,
     command: `node --import tsx bench/serve-throughput.ts ${args.join(' ')}`.trim(),

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import rateLimit from '@fastify/rate-limit';
+import { hash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SapphireError } from '../core/errors.ts';
 import { DEFAULT_TENANT } from '../store/serving-store.ts';
@@ -10,8 +9,6 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated caller of a `/v1/*` request (null elsewhere); read it through `ctx.caller(request)`. */
     caller: Caller | null;
-    /** The caller's tenant's requests-per-minute limit, read by the rate limiter. */
-    callerRateLimit: number;
   }
 }
 
@@ -107,7 +104,7 @@ function unauthorized(message: 'missing API key' | 'unknown or revoked API key')
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 /** The tenant's own requests-per-minute limit, else the server's default. */
@@ -128,7 +125,7 @@ function isProtected(request: FastifyRequest): boolean {
  * (`Authorization: Bearer <key>` or `X-API-Key`, looked up by sha256 and cached ≤ 5 s so revocation applies fast),
  * answers 401 for a missing, unknown or revoked key, then counts the request against the tenant's
  * requests-per-minute (the tenant's `rateLimitPerMinute`, else `options.rateLimitPerMinute`, default 6,000) with
- * `@fastify/rate-limit`, answering 429 with `Retry-After` when over. With `options.auth === false` every request is
+ * a {@link TenantRateLimiter}, answering 429 with `Retry-After` when over. With `options.auth === false` every request is
  * the default tenant with admin scope (actor `local`). Call it before the routes are registered.
  *
  * @example
@@ -142,7 +139,6 @@ export function installAuth(app: FastifyInstance, ctx: ServeContext): void {
   const authOff = options.auth === false;
 
   app.decorateRequest('caller', null);
-  app.decorateRequest('callerRateLimit', 0);
 
   // One cache for both modes: with auth off it holds the default tenant's limit under a fixed entry, so a
   // changed limit applies within the cache's lifetime too.
@@ -167,41 +163,79 @@ export function installAuth(app: FastifyInstance, ctx: ServeContext): void {
     return keys.get(sha256(key), key);
   }
 
-  app.register(rateLimit, {
-    global: false,
-    timeWindow: 60_000,
-    keyGenerator: (request) => request.caller?.tenant ?? DEFAULT_TENANT,
-    max: (request) => request.callerRateLimit,
-    cache: AUTH_CACHE_MAX_ENTRIES,
+  const limiter = new TenantRateLimiter();
+
+  // A callback hook, not an async one: with the key cached (nearly every request) it finishes synchronously, without
+  // the promise and microtask turns an async hook costs on the serving path.
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+    if (!isProtected(request)) return done();
+    let found: Resolved | Promise<Resolved>;
+    try {
+      found = resolve(request);
+    } catch (error) {
+      return done(error as Error);
+    }
+    if (found instanceof Promise) {
+      found.then(
+        (resolved) => done(admit(request, reply, resolved) ?? undefined),
+        (error: Error) => done(error),
+      );
+    } else done(admit(request, reply, found) ?? undefined);
   });
-  let limiter: ReturnType<FastifyInstance['createRateLimit']> | null = null;
 
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!isProtected(request)) return;
-    const found = resolve(request);
-    const resolved = found instanceof Promise ? await found : found;
-    if (!resolved) throw unauthorized('unknown or revoked API key');
+  /** Sets the caller and counts the request against its tenant's limit; the error to answer with, or null. */
+  function admit(request: FastifyRequest, reply: FastifyReply, resolved: Resolved): SapphireError | null {
+    if (!resolved) return unauthorized('unknown or revoked API key');
     request.caller = resolved.caller;
-    request.callerRateLimit = resolved.rateLimit;
-
-    limiter ??= app.createRateLimit();
-    const outcome = await limiter(request);
-    if (outcome.isAllowed || !outcome.isExceeded) return;
-    reply.header('retry-after', String(outcome.ttlInSeconds));
-    reply.header('x-ratelimit-limit', String(outcome.max));
-    reply.header('x-ratelimit-remaining', '0');
-    reply.header('x-ratelimit-reset', String(outcome.ttlInSeconds));
     const tenant = resolved.caller.tenant;
-    throw new SapphireError(
+    const limit = resolved.rateLimit;
+    const retryAfter = limiter.take(tenant, limit, Date.now());
+    if (retryAfter === 0) return null;
+    reply.header('retry-after', String(retryAfter));
+    reply.header('x-ratelimit-limit', String(limit));
+    reply.header('x-ratelimit-remaining', '0');
+    reply.header('x-ratelimit-reset', String(retryAfter));
+    return new SapphireError(
       'TOO_MANY_REQUESTS',
-      `tenant "${tenant}" sent more than ${outcome.max} requests in a minute`,
+      `tenant "${tenant}" sent more than ${limit} requests in a minute`,
       {
-        hint: `retry after ${outcome.ttlInSeconds} s (Retry-After), spread requests out or batch texts, or raise the tenant's rateLimitPerMinute`,
-        retryAfterSeconds: outcome.ttlInSeconds,
-        limitPerMinute: outcome.max,
+        hint: `retry after ${retryAfter} s (Retry-After), spread requests out or batch texts, or raise the tenant's rateLimitPerMinute`,
+        retryAfterSeconds: retryAfter,
+        limitPerMinute: limit,
       },
     );
-  });
+  }
+}
+
+/** Length of a rate-limit window: limits are requests per minute. */
+const RATE_WINDOW_MS = 60_000;
+
+/**
+ * Per-tenant request counts in fixed one-minute windows (the scheme @fastify/rate-limit's default store uses), in
+ * memory and synchronous: one map lookup and an increment per request. Each server process counts its own requests.
+ *
+ * @example
+ * const limiter = new TenantRateLimiter();
+ * limiter.take('acme', 600, Date.now()); // 0 while under 600 this minute, else seconds until the window resets
+ */
+export class TenantRateLimiter {
+  private readonly windows = new Map<string, { resetAt: number; count: number }>();
+
+  /** Counts one request of `tenant`; 0 when allowed, else the whole seconds until its window resets (≥ 1). */
+  take(tenant: string, limitPerMinute: number, now: number): number {
+    let window = this.windows.get(tenant);
+    if (!window || window.resetAt <= now) {
+      if (!window && this.windows.size >= AUTH_CACHE_MAX_ENTRIES) this.dropExpired(now);
+      window = { resetAt: now + RATE_WINDOW_MS, count: 0 };
+      this.windows.set(tenant, window);
+    }
+    window.count++;
+    return window.count <= limitPerMinute ? 0 : Math.max(1, Math.ceil((window.resetAt - now) / 1000));
+  }
+
+  private dropExpired(now: number): void {
+    for (const [tenant, window] of this.windows) if (window.resetAt <= now) this.windows.delete(tenant);
+  }
 }
 
 /**

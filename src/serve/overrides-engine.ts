@@ -474,7 +474,7 @@ function entities(
 /**
  * Applies compiled overrides to one prediction of `text`: never-rules first, then always-rules (see the issue's
  * semantics); returns the served answer with the rules that changed it. Rules whose target does not fit the task
- * are ignored. With no rules the answer is the prediction as served.
+ * are ignored. With no rules the answer is the prediction as served (its class scores cut to the best `maxScores`).
  *
  * @example
  * const served = applyOverrides(compileOverrides(rules), 'ner', 'I love apple pie', model.predict([{ text }])[0]!);
@@ -485,6 +485,7 @@ export function applyOverrides(
   task: TaskKind,
   text: string,
   prediction: Prediction,
+  maxScores = Number.POSITIVE_INFINITY,
 ): ServedResult {
   const matcher = new TextMatcher(text);
   const applied: AppliedOverride[] = [];
@@ -495,6 +496,11 @@ export function applyOverrides(
       ? classify(compiled, matcher, prediction, applied)
       : multilabel(compiled, matcher, prediction, applied);
   const result: ServedResult = { labels, overrides: applied };
-  if (prediction.scores) result.scores = prediction.scores.map((s) => ({ label: s.label, score: s.score }));
+  const scores = prediction.scores;
+  if (scores) {
+    const kept: LabelScore[] = new Array(Math.min(scores.length, maxScores));
+    for (let i = 0; i < kept.length; i++) kept[i] = { label: scores[i]!.label, score: scores[i]!.score };
+    result.scores = kept;
+  }
   return result;
 }

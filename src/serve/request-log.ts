@@ -1,8 +1,11 @@
 import { createRng, type Rng } from '../core/rng.ts';
-import type { LoggedPrediction, UsageCount } from '../store/serving-store.ts';
+import type { LoggedPrediction, SerializedPrediction, UsageCount } from '../store/serving-store.ts';
 import type { Store } from '../store/store.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Rows per store write of a flush (about a millisecond of SQLite work each). */
+const WRITE_SLICE_ROWS = 32;
 
 /** Where the request log reports its own failures (a pino/fastify logger fits). */
 export interface LogSink {
@@ -53,10 +56,10 @@ export class RequestLog {
   private readonly recentChars: number;
   private readonly maxPendingRows: number;
   private readonly logger: LogSink | undefined;
-  private pending: LoggedPrediction[] = [];
+  private pending: SerializedPrediction[] = [];
   private usage = new Map<string, UsageCount>();
   private hits = new Map<string, number>();
-  private readonly recentMap = new Map<string, LoggedPrediction>();
+  private readonly recentMap = new Map<string, SerializedPrediction>();
   private recentCharCount = 0;
   private flushing: Promise<void> = Promise.resolve();
   private flushQueued = false;
@@ -96,12 +99,15 @@ export class RequestLog {
     const usage = this.usageRow(first.tenant, first.model, first.version, first.createdAt);
     usage.requests++;
     usage.items += entries.length;
-    for (const entry of entries) {
+    // Kept with the output as JSON text: thousands of items stay in memory, and one string each costs the
+    // garbage collector far less than each answer's object tree (young-generation pauses grow with what survives).
+    const kept = entries.map(serialized);
+    for (const entry of kept) {
       if (entry.overridden) usage.overridden++;
       this.remember(entry);
     }
     if (this.sample >= 1 || (this.sample > 0 && this.rng.next() < this.sample)) {
-      for (const entry of entries) this.pending.push(entry);
+      for (const entry of kept) this.pending.push(entry);
       if (this.pending.length > this.maxPendingRows) {
         this.pending.splice(0, this.pending.length - this.maxPendingRows);
       }
@@ -116,7 +122,10 @@ export class RequestLog {
 
   /** The prediction of one item of a recent request of this tenant, from memory, or null when forgotten. */
   recent(tenant: string, requestId: string, item: number): LoggedPrediction | null {
-    return this.recentMap.get(recentKey(tenant, requestId, item)) ?? null;
+    const found = this.recentMap.get(recentKey(tenant, requestId, item));
+    if (!found) return null;
+    const { outputJson, ...rest } = found;
+    return { ...rest, output: JSON.parse(outputJson) as Record<string, unknown> };
   }
 
   /** Counts one hit of an override rule; written to the store with the next flush. */
@@ -157,16 +166,20 @@ export class RequestLog {
     this.pending = [];
     this.usage = new Map();
     this.hits = new Map();
-    if (rows.length > 0) {
+    for (let from = 0; from < rows.length; from += WRITE_SLICE_ROWS) {
       try {
-        await this.store.feedback.logPredictions(rows);
+        // Slices with a turn of the event loop between them: an SQLite write blocks the thread, and one
+        // transaction of a whole flush (hundreds of rows under load) would stall every request behind it.
+        if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+        await this.store.feedback.logPredictions(rows.slice(from, from + WRITE_SLICE_ROWS));
       } catch (error) {
-        // Keep the rows for the next flush (bounded by maxPendingRows in record()).
-        this.pending = rows.concat(this.pending).slice(-this.maxPendingRows);
+        // Keep the unwritten rows for the next flush (bounded by maxPendingRows in record()).
+        this.pending = rows.slice(from).concat(this.pending).slice(-this.maxPendingRows);
         this.logger?.warn(
-          { err: error, rows: rows.length },
+          { err: error, rows: rows.length - from },
           'could not write the prediction log; will retry',
         );
+        break;
       }
     }
     if (usage.size > 0) {
@@ -215,7 +228,7 @@ export class RequestLog {
     into.errors += row.errors;
   }
 
-  private remember(entry: LoggedPrediction): void {
+  private remember(entry: SerializedPrediction): void {
     const key = recentKey(entry.tenant, entry.requestId, entry.item);
     const old = this.recentMap.get(key);
     if (old) {
@@ -231,6 +244,21 @@ export class RequestLog {
       this.recentCharCount -= oldest[1].text.length;
     }
   }
+}
+
+function serialized(entry: LoggedPrediction): SerializedPrediction {
+  return {
+    requestId: entry.requestId,
+    item: entry.item,
+    tenant: entry.tenant,
+    model: entry.model,
+    version: entry.version,
+    text: entry.text,
+    outputJson: JSON.stringify(entry.output),
+    overridden: entry.overridden,
+    latencyMs: entry.latencyMs,
+    createdAt: entry.createdAt,
+  };
 }
 
 function recentKey(tenant: string, requestId: string, item: number): string {

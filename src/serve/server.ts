@@ -99,6 +99,8 @@ export async function buildServer(options: ServeOptions): Promise<BuiltServer> {
     },
   });
 
+  // The request log and live sketches write from the event loop: their SQLite commits must not run checkpoints.
+  await resolved.store.checkpointInBackground?.(app.log);
   const metrics = new ServeMetrics();
   const log = new RequestLog({
     store: resolved.store,

@@ -272,6 +272,12 @@ export interface LoggedPrediction {
   createdAt: string;
 }
 
+/**
+ * A logged prediction whose output is already JSON text: the server's request log holds its items so (one string
+ * per item is much cheaper for the garbage collector to keep than the answer's object tree).
+ */
+export type SerializedPrediction = Omit<LoggedPrediction, 'output'> & { outputJson: string };
+
 /** When and how fast one logged item was answered, and whether an override changed it. */
 export type LoggedTiming = Pick<
   LoggedPrediction,
@@ -354,7 +360,7 @@ export interface FeedbackCount {
 /** Logged predictions, usage counters and feedback. */
 export interface FeedbackStore {
   /** Appends logged predictions in batched writes (a (request id, item) logged twice keeps the first). */
-  logPredictions(rows: readonly LoggedPrediction[]): Promise<void>;
+  logPredictions(rows: readonly (LoggedPrediction | SerializedPrediction)[]): Promise<void>;
   /** The logged prediction of one item of a request (default item 0) of this tenant, or null. */
   getLoggedPrediction(tenant: string, requestId: string, item?: number): Promise<LoggedPrediction | null>;
   /**

@@ -11,6 +11,7 @@ import type {
   LoggedTiming,
   NewFeedback,
   PredictionFilter,
+  SerializedPrediction,
   UsageCount,
 } from './serving-store.ts';
 import {
@@ -69,7 +70,7 @@ function utcTimestamp(value: unknown, path: string): string {
   return new Date(checkTimestamp(value, path)).toISOString();
 }
 
-function checkLogged(row: unknown, path: string): LoggedPrediction {
+function checkLogged(row: unknown, path: string): LoggedPrediction | SerializedPrediction {
   if (!isPlainObject(row))
     throw badInput(`${path} must be an object`, path, 'pass { requestId, item, tenant, model, version, … }');
   checkText(row.requestId, `${path}.requestId`, 'pass the request id');
@@ -79,7 +80,14 @@ function checkLogged(row: unknown, path: string): LoggedPrediction {
   checkInteger(row.version, `${path}.version`, 1, 'pass the version that answered');
   if (typeof row.text !== 'string')
     throw badInput(`${path}.text must be a string`, `${path}.text`, 'pass the text');
-  if (!isPlainObject(row.output))
+  if ('outputJson' in row) {
+    if (typeof row.outputJson !== 'string')
+      throw badInput(
+        `${path}.outputJson must be a string`,
+        `${path}.outputJson`,
+        'pass the response item as JSON',
+      );
+  } else if (!isPlainObject(row.output))
     throw badInput(`${path}.output must be an object`, `${path}.output`, 'pass the response item');
   if (typeof row.overridden !== 'boolean')
     throw badInput(
@@ -90,7 +98,7 @@ function checkLogged(row: unknown, path: string): LoggedPrediction {
   if (typeof row.latencyMs !== 'number' || !Number.isFinite(row.latencyMs) || row.latencyMs < 0)
     throw badInput(`${path}.latencyMs must be a number ≥ 0`, `${path}.latencyMs`, 'pass the latency in ms');
   checkTimestamp(row.createdAt, `${path}.createdAt`);
-  return row as unknown as LoggedPrediction;
+  return row as unknown as LoggedPrediction | SerializedPrediction;
 }
 
 function checkUsage(count: unknown, path: string): UsageCount {
@@ -113,10 +121,10 @@ export class SqlFeedbackStore implements FeedbackStore {
 
   constructor(private readonly ctx: SqlContext) {}
 
-  async logPredictions(rows: readonly LoggedPrediction[]): Promise<void> {
+  async logPredictions(rows: readonly (LoggedPrediction | SerializedPrediction)[]): Promise<void> {
     if (!Array.isArray(rows))
       throw badInput('rows must be an array', 'rows', 'pass the logged predictions as an array');
-    const firsts = new Map<string, LoggedPrediction>();
+    const firsts = new Map<string, LoggedPrediction | SerializedPrediction>();
     rows.forEach((r, i) => {
       const row = checkLogged(r, `rows[${i}]`);
       const key = `${row.tenant}\u0000${row.requestId}\u0000${row.item}`;
@@ -130,7 +138,7 @@ export class SqlFeedbackStore implements FeedbackStore {
       model: r.model,
       version: r.version,
       text: r.text,
-      output: JSON.stringify(r.output),
+      output: 'outputJson' in r ? r.outputJson : JSON.stringify(r.output),
       overridden: r.overridden ? 1 : 0,
       latency_ms: r.latencyMs,
       created_at: utcTimestamp(r.createdAt, 'createdAt'),

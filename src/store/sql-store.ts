@@ -19,6 +19,7 @@ import { SqlMonitoringStore } from './sql-monitoring.ts';
 import { SqlOverrideStore } from './sql-overrides.ts';
 import { SqlRegistryStore } from './sql-registry.ts';
 import { SqlTenantStore } from './sql-tenants.ts';
+import { type CheckpointLog, SqliteCheckpointer } from './sqlite-checkpointer.ts';
 import type {
   DatasetVersion,
   DeletedRuns,
@@ -113,8 +114,11 @@ export class SqlStore implements Store {
   readonly feedback: SqlFeedbackStore;
   readonly monitoring: SqlMonitoringStore;
   private closed = false;
+  private readonly sqlite: StoreDatabase['sqlite'];
+  private checkpointer: Promise<SqliteCheckpointer | null> | null = null;
 
   constructor(database: StoreDatabase, artifacts: ArtifactStore) {
+    this.sqlite = database.sqlite;
     this.db = database.db;
     this.dialect = database.dialect;
     this.location = database.location;
@@ -673,9 +677,21 @@ export class SqlStore implements Store {
       .execute();
   }
 
+  /**
+   * SQLite: runs the WAL checkpoints on a worker thread from now on (see SqliteCheckpointer), for a process that
+   * writes from its event loop and must not stall; a no-op for PostgreSQL, in-memory databases and a second call.
+   */
+  async checkpointInBackground(logger?: CheckpointLog): Promise<void> {
+    const handle = this.sqlite;
+    if (!handle || handle.memory || this.checkpointer) return;
+    this.checkpointer = SqliteCheckpointer.start(handle, handle.name, logger ? { logger } : {});
+    await this.checkpointer;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await (await this.checkpointer)?.stop();
     this.artifacts.close?.();
     await this.db.destroy();
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { KeyCache } from '../../src/serve/auth.ts';
+import { KeyCache, TenantRateLimiter } from '../../src/serve/auth.ts';
 import {
   call,
   openProject,
@@ -13,6 +13,22 @@ import {
 } from './api-fixtures.ts';
 
 const KEY_HINT = 'send Authorization: Bearer <key>; create one with `sapphire tenants key <tenant>`';
+
+describe('TenantRateLimiter', () => {
+  test('counts each tenant in its own one-minute window and says when the window resets', () => {
+    const limiter = new TenantRateLimiter();
+    const t0 = 1_000_000;
+    assert.deepEqual(
+      [1, 2, 3].map(() => limiter.take('acme', 3, t0)),
+      [0, 0, 0],
+      'three requests fit a limit of 3',
+    );
+    assert.equal(limiter.take('acme', 3, t0 + 15_000), 45, 'the 4th waits until the window ends, 45 s later');
+    assert.equal(limiter.take('beta', 3, t0 + 15_000), 0, 'another tenant has its own window');
+    assert.equal(limiter.take('acme', 3, t0 + 59_999), 1, 'never less than one second');
+    assert.equal(limiter.take('acme', 3, t0 + 60_000), 0, 'a new window starts at the reset time');
+  });
+});
 
 describe('KeyCache', () => {
   test('answers from memory while fresh, for found and unknown keys alike', async () => {

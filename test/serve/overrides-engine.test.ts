@@ -245,6 +245,29 @@ describe('applyOverrides — class rules (classify)', () => {
   });
 });
 
+describe('applyOverrides — class scores', () => {
+  it('keeps the best maxScores class scores, copied, and still finds the score of a label beyond them', () => {
+    const scores = ['a', 'b', 'c', 'd'].map((label, i) => ({ label, score: 0.4 - i * 0.1 }));
+    const prediction: Prediction = { labels: ['a'], scores };
+    const never = compileOverrides(
+      ['a', 'b', 'c'].map((label) => rule('never', 'phrase', 'x', 'class', label)),
+    );
+    const served = applyOverrides(never, 'classify', 'x', prediction, 2);
+    assert.deepEqual(served.scores, scores.slice(0, 2));
+    assert.notEqual(served.scores![0], scores[0], 'copies, not the model’s objects');
+    assert.deepEqual(
+      served.labels,
+      [{ label: 'd', score: scores[3]!.score }],
+      'the fallback class comes from all scores',
+    );
+    assert.equal(
+      applyOverrides(compileOverrides([]), 'classify', 'x', prediction).scores!.length,
+      4,
+      'all by default',
+    );
+  });
+});
+
 describe('applyOverrides — class rules (multilabel)', () => {
   const pred: Prediction = {
     labels: ['shoes', 'sale'],

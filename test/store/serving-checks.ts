@@ -578,6 +578,25 @@ export function runServingChecks(name: string, openFreshStore: () => Promise<Sto
     await rejectsWith(store.feedback.purgePredictions('yesterday'), 'BAD_INPUT');
   });
 
+  withStore(
+    'a prediction logged with its output as JSON text reads back like one logged as an object',
+    async (store) => {
+      const { output, ...rest } = logged('req-json', { item: 1 });
+      await store.feedback.logPredictions([{ ...rest, outputJson: JSON.stringify(output) }]);
+      assert.deepEqual(await store.feedback.getLoggedPrediction('default', 'req-json', 1), {
+        ...rest,
+        output,
+      });
+      const bad = await rejectsWith(
+        store.feedback.logPredictions([
+          { ...rest, requestId: 'req-bad', outputJson: 42 as unknown as string },
+        ]),
+        'BAD_INPUT',
+      );
+      assert.equal(bad.details.path, 'rows[0].outputJson');
+    },
+  );
+
   withStore('usage counts add up per tenant, model, version and day', async (store) => {
     const count = {
       tenant: 'default',

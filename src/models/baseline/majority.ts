@@ -6,7 +6,7 @@ import type { Example } from '../../data/types.ts';
 import { collectLabels } from '../linear/check-labels.ts';
 import { parseModelConfig } from '../linear/config-parse.ts';
 import { readManifest, writeManifest } from '../linear/saved-model.ts';
-import type { Explanation, FitReport, Model, ModelInput, Prediction } from '../model.ts';
+import type { Explanation, FitReport, LabelScore, Model, ModelInput, Prediction } from '../model.ts';
 import { countLabels, frequencies, type LabelPrior, rankByScore } from './label-prior.ts';
 
 /** Registered name of the majority-class baseline. */
@@ -34,6 +34,7 @@ export class MajorityModel implements Model {
   readonly task: 'classify' | 'multilabel';
   private readonly cfg: z.output<typeof majorityConfigSchema>;
   private prior: LabelPrior | null = null;
+  private ranked: { prior: LabelPrior; labels: string[]; scores: LabelScore[] } | null = null;
 
   /** An untrained model; throws ConfigError for an invalid config. */
   constructor(config: Record<string, unknown> = {}) {
@@ -66,19 +67,25 @@ export class MajorityModel implements Model {
     return { epochs: 1, info: { examples: train.length, labels: labels.length } };
   }
 
-  /** The same prediction for every input. */
+  /** The same prediction for every input (each a fresh copy: callers may change what they get). */
   predict(inputs: ModelInput[]): Prediction[] {
+    const { labels, scores } = this.answer();
+    return inputs.map(() => ({ labels: [...labels], scores: scores.map((s) => ({ ...s })) }));
+  }
+
+  /** The one answer of the fitted prior, ranked once and kept (predict is on the serving path). */
+  private answer(): { labels: string[]; scores: LabelScore[] } {
     const prior = this.requirePrior();
+    if (this.ranked?.prior === prior) return this.ranked;
     const freq = frequencies(prior);
     const order = rankByScore(freq);
     const labels =
       this.task === 'classify'
         ? [prior.labels[order[0]!]!]
         : order.filter((k) => freq[k]! >= 0.5).map((k) => prior.labels[k]!);
-    return inputs.map(() => ({
-      labels: [...labels],
-      scores: order.map((k) => ({ label: prior.labels[k]!, score: freq[k]! })),
-    }));
+    const scores = order.map((k) => ({ label: prior.labels[k]!, score: freq[k]! }));
+    this.ranked = { prior, labels, scores };
+    return this.ranked;
   }
 
   /** The only "feature" is the label's training frequency. */

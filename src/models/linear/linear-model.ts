@@ -177,7 +177,16 @@ export class LinearModel implements Model {
 
   /** Labels with probabilities for each input (classify: one label; multilabel: those above their threshold). */
   predict(inputs: ModelInput[]): Prediction[] {
-    return predictNative(this.onnxScoring(inputs));
+    // The direct path (the same margins as onnxScoring's nativeScores, without its batching): predict is on the
+    // serving path, one text per request.
+    const fitted = this.requireFitted();
+    const z = new Float64Array(fitted.labels.length);
+    const out: Prediction[] = new Array(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      this.marginsInto(fitted, fitted.featurizer.transform(wordsOf(inputs[i]!)), z);
+      out[i] = this.predictionOf(fitted, z);
+    }
+    return out;
   }
 
   /** The margins graph of the fitted weights (inputs hashed feature ids and values; see linear-graph.ts). */
@@ -229,13 +238,15 @@ export class LinearModel implements Model {
   /** Labels and scores of one input from its margins. */
   private predictionOf(fitted: FittedLinear, z: Float64Array): Prediction {
     const probs = this.toProbabilities(fitted, z);
-    const scores: LabelScore[] = fitted.labels.map((label, k) => ({ label, score: probs[k]! }));
-    const order = [...scores.keys()].sort((a, b) => probs[b]! - probs[a]! || a - b);
-    const chosen =
-      this.task === 'multilabel'
-        ? order.filter((k) => probs[k]! >= fitted.thresholds![k]!).map((k) => fitted.labels[k]!)
-        : [fitted.labels[order[0]!]!];
-    return { labels: chosen, scores: order.map((k) => scores[k]!) };
+    const order = rankDescending(probs);
+    const labels = fitted.labels;
+    const scores: LabelScore[] = new Array(order.length);
+    for (let r = 0; r < order.length; r++)
+      scores[r] = { label: labels[order[r]!]!, score: probs[order[r]!]! };
+    if (this.task !== 'multilabel') return { labels: [labels[order[0]!]!], scores };
+    const chosen: string[] = [];
+    for (const k of order) if (probs[k]! >= fitted.thresholds![k]!) chosen.push(labels[k]!);
+    return { labels: chosen, scores };
   }
 
   /** The `topK` features pushing hardest towards each predicted label (the best label when none is predicted). */
@@ -534,6 +545,25 @@ export class LinearModel implements Model {
     for (let k = 0; k < K; k++) out[k]! /= sum;
     return out;
   }
+}
+
+/**
+ * Indices of `values` from the largest value to the smallest, ties by index: an insertion sort over a typed array,
+ * which for the tens of classes of a model beats `Array.prototype.sort` with a comparator several times over.
+ */
+function rankDescending(values: Float64Array): Int32Array {
+  const n = values.length;
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!;
+    let j = i;
+    while (j > 0 && values[order[j - 1]!]! < v) {
+      order[j] = order[j - 1]!;
+      j--;
+    }
+    order[j] = i;
+  }
+  return order;
 }
 
 /** Weights from one training run, with how to turn their margins into probabilities. */

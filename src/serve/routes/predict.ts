@@ -230,9 +230,7 @@ export const predictRoutes: RoutePlugin = (app, ctx) => {
         const results: PredictResult[] = new Array(items.length);
         for (let i = 0; i < items.length; i++) {
           const item = items[i]!;
-          const result = applyOverrides(compiled, version.task, item.text, predictions[i]!);
-          if (result.scores && result.scores.length > MAX_SCORES)
-            result.scores = result.scores.slice(0, MAX_SCORES);
+          const result = applyOverrides(compiled, version.task, item.text, predictions[i]!, MAX_SCORES);
           results[i] = withHtmlOffsets(result, item);
         }
         const requestId = String(request.id);

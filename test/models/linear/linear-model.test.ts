@@ -278,3 +278,32 @@ describe('linear.v1 saved files', () => {
     assert.deepEqual(loaded.config(), model.config());
   });
 });
+
+describe('linear.v1 predict paths', () => {
+  for (const task of ['classify', 'multilabel'] as const) {
+    test(`${task}: predict gives exactly what its ONNX scoring job gives with the native scores`, async () => {
+      const model = new LinearModel(task === 'classify' ? {} : { task });
+      await model.fit(task === 'classify' ? intents : topics, undefined, { seed: 1 });
+      const inputs = (task === 'classify' ? intentProbe : topicProbe).map(strip);
+      assert.ok(inputs.length > 1, 'several probe texts');
+      const job = model.onnxScoring(inputs);
+      const viaJob = job.finish(Array.from({ length: job.batches }, (_, i) => job.nativeScores(i)));
+      assert.deepEqual(model.predict(inputs), viaJob);
+    });
+  }
+
+  test('tied probabilities rank by class order, as the sort they replace did', async () => {
+    const model = new LinearModel({});
+    await model.fit(intents, undefined, { seed: 1 });
+    // A text with no known n-gram: every margin is the bias alone.
+    const [p] = model.predict([{ text: 'zzzqqq' }]);
+    const scores = p!.scores!;
+    for (let i = 1; i < scores.length; i++) {
+      const [a, b] = [scores[i - 1]!, scores[i]!];
+      assert.ok(
+        a.score > b.score || (a.score === b.score && a.label < b.label),
+        `${a.label} before ${b.label}`,
+      );
+    }
+  });
+});

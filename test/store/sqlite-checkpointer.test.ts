@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import { SqliteCheckpointer } from '../../src/store/sqlite-checkpointer.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'sapphire-checkpoint-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('checkpoints run on the worker: the writing handle never does one, and stop turns them back on', async () => {
+  const path = join(dir, 'wal.db');
+  const handle = new BetterSqlite3(path);
+  handle.pragma('journal_mode = WAL');
+  handle.exec('create table t (x text)');
+  const checkpointer = await SqliteCheckpointer.start(handle, path, { intervalMs: 20 });
+  assert.ok(checkpointer, 'the worker started');
+  assert.equal(handle.pragma('wal_autocheckpoint', { simple: true }), 0, 'automatic checkpoints are off');
+  const before = statSync(path).size;
+  const insert = handle.prepare('insert into t values (?)');
+  handle.transaction(() => {
+    for (let i = 0; i < 2000; i++) insert.run('x'.repeat(1000));
+  })();
+  assert.equal(statSync(path).size, before, 'the commit wrote the WAL only');
+  for (let i = 0; i < 200 && statSync(path).size === before; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(statSync(path).size > before + 1_000_000, 'the worker copied the WAL into the database file');
+  await checkpointer.stop();
+  assert.equal(handle.pragma('wal_autocheckpoint', { simple: true }), 1000, 'back to the default');
+  assert.equal((handle.prepare('select count(*) as n from t').get() as { n: number }).n, 2000);
+  handle.close();
+});
+
+test('a database the worker cannot open keeps its automatic checkpoints', async () => {
+  const handle = new BetterSqlite3(join(dir, 'other.db'));
+  const checkpointer = await SqliteCheckpointer.start(handle, join(dir, 'missing', 'nope.db'));
+  assert.equal(checkpointer, null);
+  assert.equal(handle.pragma('wal_autocheckpoint', { simple: true }), 1000);
+  handle.close();
+});
