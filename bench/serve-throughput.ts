@@ -52,6 +52,8 @@ const SERVE_ARGS = flag('--serve-args', '').split(' ').filter(Boolean);
 /** `--profile <dir>`: write a V8 CPU profile of the server process into this folder. */
 const PROFILE_DIR = args.includes('--profile') ? resolve(flag('--profile', 'bench/results/profile')) : null;
 const COMPARE_MONITORING = args.includes('--compare-monitoring');
+/** `--no-floor`: skip the bare-Fastify reference (bench/fastify-floor.mjs) after the server's own routes. */
+const NO_FLOOR = args.includes('--no-floor');
 const ROUNDS = Number(flag('--rounds', '2'));
 /**
  * `--pin`: the server runs on CPU 1 only (`taskset`) and this process (autocannon) on CPU 0 only, so client and
@@ -298,10 +300,19 @@ async function main(): Promise<void> {
       console.error(`${name}: ${peak.requestsPerSecond.toFixed(0)} req/s peak`);
     }
 
+    server.kill('SIGTERM');
+    await new Promise((r) => server!.once('exit', r));
+    server = null;
+    const floor = NO_FLOOR ? [] : await measureFloor(linearBodies);
+
     const ceiling = healthz.requestsPerSecond;
     const rows = results.map((r) => ({
       ...r,
       ofHealthz: r.requestsPerSecond / ceiling,
+    }));
+    const floorRows = floor.map((r) => ({
+      ...r,
+      ofHealthz: r.requestsPerSecond / floor[0]!.requestsPerSecond,
     }));
     const output = {
       date: new Date().toISOString(),
@@ -316,6 +327,7 @@ async function main(): Promise<void> {
       logSample: LOG_SAMPLE,
       command: `node --import tsx bench/serve-throughput.ts ${args.join(' ')}`.trim(),
       results: rows,
+      floor: floorRows,
     };
     writeFileSync(
       join(REPO, 'bench', 'results', 'serve-throughput.json'),
@@ -325,13 +337,40 @@ async function main(): Promise<void> {
       '| route | load | req/s | of /healthz | server CPU µs/request | p50 ms | p99 ms | max ms | errors |',
     );
     console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
-    for (const r of rows)
+    for (const r of [...rows, ...floorRows.map((f) => ({ ...f, route: `bare Fastify: ${f.route}` }))])
       console.log(
         `| ${r.route} | ${r.rate ? `${r.rate} req/s (50% of peak), ${RATE_GENERATOR}` : `peak, ${CONNECTIONS} connections`} | ${r.requestsPerSecond.toFixed(0)} | ${(r.ofHealthz * 100).toFixed(0)}% | ${r.serverCpuUsPerRequest.toFixed(0)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${ms(r.maxMs)} | ${r.errors + r.non2xx} |`,
       );
   } finally {
     server?.kill('SIGTERM');
     rmSync(projectDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The same loads against bench/fastify-floor.mjs (a bare Fastify app, started like the server): its GET /healthz
+ * and its do-nothing JSON POST, to show what share of a GET any Fastify POST reaches on this machine.
+ */
+async function measureFloor(bodies: string[]): Promise<LoadResult[]> {
+  const child = spawn(
+    PIN ? 'taskset' : process.execPath,
+    [...(PIN ? ['-c', '1', process.execPath] : []), join(REPO, 'bench', 'fastify-floor.mjs')],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } },
+  );
+  try {
+    const lines = createInterface({ input: child.stdout! });
+    let url = '';
+    for await (const line of lines) {
+      url = (JSON.parse(line) as { url: string }).url;
+      break;
+    }
+    serverPid = child.pid!;
+    await load(url, '/predict', bodies, '', null); // warm-up
+    const healthz = await load(url, '/healthz', null, '', null);
+    const post = await load(url, '/predict', bodies, '', null);
+    return [healthz, post];
+  } finally {
+    child.kill('SIGTERM');
   }
 }
 

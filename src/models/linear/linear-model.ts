@@ -15,7 +15,7 @@ import {
   topContributions,
 } from '../model.ts';
 import { buildLinearGraph, SCORES } from '../onnx/export/linear-graph.ts';
-import { type OnnxGraph, type OnnxScoringJob, predictNative } from '../onnx/scoring.ts';
+import type { OnnxGraph, OnnxScoringJob } from '../onnx/scoring.ts';
 import { collectLabels } from './check-labels.ts';
 import { type LinearConfig, parseLinearConfig } from './config.ts';
 import { HashedTfidfFeaturizer } from './featurizer.ts';

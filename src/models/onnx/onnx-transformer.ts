@@ -7,6 +7,7 @@
  * const t = await OnnxTransformer.open(await readHfModelDir(dir), 'ner', {});
  * const [p] = await t.predict([{ text: 'book a table at Nobu' }]);
  */
+import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { DataError } from '../../core/errors.ts';
 import type { TaskKind, Token } from '../../data/types.ts';
@@ -22,6 +23,7 @@ import {
   windowInput,
 } from './alignment.ts';
 import { type HfModelFiles, maxLengthOf } from './hf-layout.ts';
+import { ortSessionOptions } from './ort-pool.ts';
 import { SubwordEncoder, wordPosition } from './subword-encoder.ts';
 
 /** Runtime settings of an imported model. */
@@ -85,10 +87,12 @@ export class OnnxTransformer {
     }
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(files.onnx, {
-        ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-        graphOptimizationLevel: 'all',
-      });
+      // The options of every Sapphire-made session (sequential, idle threads not spinning in a server), with
+      // all cores unless told otherwise: a transformer's matrix products are worth the threads.
+      session = await ort.InferenceSession.create(
+        files.onnx,
+        ortSessionOptions(options.threads ?? availableParallelism()),
+      );
     } catch (cause) {
       throw new DataError(`could not be loaded by onnxruntime: ${(cause as Error).message}`, {
         file: onnxFile,
