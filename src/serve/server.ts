@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import swagger from '@fastify/swagger';
@@ -14,6 +13,7 @@ import type { ServeContext, ServeLimits, ServeOptions } from './context.ts';
 import { errorResponse, installErrorHandler } from './errors.ts';
 import { ServeMetrics } from './metrics.ts';
 import { ModelPool } from './model-pool.ts';
+import { timeOrderedUuid } from './request-id.ts';
 import { RequestLog } from './request-log.ts';
 import { analysisRoutes } from './routes/analysis.ts';
 import { annotateRoutes } from './routes/annotate.ts';
@@ -33,7 +33,7 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
   description?: string;
 };
 
-/** Request ids a client may choose (sent as `x-request-id`); anything else gets a random id. */
+/** Request ids a client may choose (sent as `x-request-id`); anything else gets a new time-ordered UUID (v7). */
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
 /** A built server: the fastify app (not yet listening), its context, readiness and a draining close. */
@@ -89,7 +89,7 @@ export async function buildServer(options: ServeOptions): Promise<BuiltServer> {
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers['x-request-id'];
-      return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : randomUUID();
+      return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : timeOrderedUuid();
     },
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     // Errors fastify answers before routing (a malformed URL) get the same JSON error body as everything else.
