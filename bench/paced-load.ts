@@ -81,20 +81,21 @@ export async function pacedLoad(options: {
     if (++done === total) finished();
   };
 
-  /** One keep-alive connection with at most one request in flight; answers are read by content-length. */
+  let closing = false;
+
+  /**
+   * One keep-alive connection with at most one request in flight; answers are read by content-length. A socket
+   * the server closes (or that fails) fails its request and is replaced, so the run always finishes.
+   */
   class Connection {
-    private readonly socket: Socket;
+    private socket!: Socket;
     private inFlight = -1;
     private buffered: Buffer = Buffer.alloc(0);
     constructor() {
-      this.socket = connect({ host: target.hostname, port: Number(target.port) });
-      this.socket.setNoDelay(true);
-      this.socket.on('data', (chunk: Buffer) => this.read(chunk));
-      this.socket.on('error', () => this.fail());
-      this.socket.on('close', () => this.fail());
+      this.open();
     }
     get idle(): boolean {
-      return this.inFlight < 0 && !this.socket.destroyed;
+      return this.inFlight < 0 && !this.socket.destroyed && !this.socket.connecting;
     }
     send(i: number): void {
       this.inFlight = i;
@@ -103,13 +104,36 @@ export async function pacedLoad(options: {
     close(): void {
       this.socket.destroy();
     }
+    next(): void {
+      if (!this.idle) return;
+      const i = waiting.shift();
+      if (i !== undefined) this.send(i);
+    }
+    private open(): void {
+      const socket = connect({ host: target.hostname, port: Number(target.port) });
+      this.socket = socket;
+      this.buffered = Buffer.alloc(0);
+      socket.setNoDelay(true);
+      socket.on('connect', () => this.next());
+      socket.on('data', (chunk: Buffer) => this.read(chunk));
+      socket.on('error', () => socket.destroy());
+      socket.on('close', () => {
+        this.fail();
+        if (!closing) setTimeout(() => this.open(), 10);
+      });
+    }
     private read(chunk: Buffer): void {
       this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
       const headerEnd = this.buffered.indexOf('\r\n\r\n');
       if (headerEnd < 0) return;
       const head = this.buffered.toString('latin1', 0, headerEnd);
       const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-      if (!length) throw new Error(`answer without content-length: ${head}`);
+      // Only answers with a content-length are understood (Fastify always sends one): anything else fails the
+      // request and the connection.
+      if (!length || this.inFlight < 0) {
+        this.socket.destroy();
+        return;
+      }
       const end = headerEnd + 4 + Number(length[1]);
       if (this.buffered.length < end) return;
       const status = Number(head.slice(9, 12));
@@ -118,10 +142,6 @@ export async function pacedLoad(options: {
       this.inFlight = -1;
       complete(i, status);
       this.next();
-    }
-    next(): void {
-      const i = waiting.shift();
-      if (i !== undefined) this.send(i);
     }
     private fail(): void {
       if (this.inFlight >= 0) {
@@ -151,6 +171,7 @@ export async function pacedLoad(options: {
   tick();
   await allDone;
   const elapsed = (performance.now() - start) / 1000;
+  closing = true;
   for (const c of pool) c.close();
   const sorted = latencies.slice().sort();
   return {

@@ -176,10 +176,12 @@ export function installAuth(app: FastifyInstance, ctx: ServeContext): void {
       return done(error as Error);
     }
     if (found instanceof Promise) {
-      found.then(
-        (resolved) => done(admit(request, reply, resolved) ?? undefined),
-        (error: Error) => done(error),
-      );
+      found
+        .then(
+          (resolved) => admit(request, reply, resolved) ?? undefined,
+          (error: Error) => error,
+        )
+        .then(done);
     } else done(admit(request, reply, found) ?? undefined);
   });
 
@@ -225,7 +227,7 @@ export class TenantRateLimiter {
   take(tenant: string, limitPerMinute: number, now: number): number {
     let window = this.windows.get(tenant);
     if (!window || window.resetAt <= now) {
-      if (!window && this.windows.size >= AUTH_CACHE_MAX_ENTRIES) this.dropExpired(now);
+      if (!window && this.windows.size >= AUTH_CACHE_MAX_ENTRIES) this.makeRoom(now);
       window = { resetAt: now + RATE_WINDOW_MS, count: 0 };
       this.windows.set(tenant, window);
     }
@@ -233,8 +235,13 @@ export class TenantRateLimiter {
     return window.count <= limitPerMinute ? 0 : Math.max(1, Math.ceil((window.resetAt - now) / 1000));
   }
 
-  private dropExpired(now: number): void {
+  /** Drops ended windows, and the oldest one if none has ended, so the map never passes its bound. */
+  private makeRoom(now: number): void {
     for (const [tenant, window] of this.windows) if (window.resetAt <= now) this.windows.delete(tenant);
+    if (this.windows.size >= AUTH_CACHE_MAX_ENTRIES) {
+      const oldest = this.windows.keys().next().value;
+      if (oldest !== undefined) this.windows.delete(oldest);
+    }
   }
 }
 

@@ -498,7 +498,8 @@ export function applyOverrides(
   const result: ServedResult = { labels, overrides: applied };
   const scores = prediction.scores;
   if (scores) {
-    const kept: LabelScore[] = new Array(Math.min(scores.length, maxScores));
+    const limit = Number.isNaN(maxScores) ? scores.length : Math.max(0, Math.floor(maxScores));
+    const kept: LabelScore[] = new Array(Math.min(scores.length, limit));
     for (let i = 0; i < kept.length; i++) kept[i] = { label: scores[i]!.label, score: scores[i]!.score };
     result.scores = kept;
   }

@@ -33,6 +33,12 @@ const STATUSES: readonly FeedbackStatus[] = ['new', 'accepted', 'rejected'];
 const RATINGS = ['up', 'down'] as const;
 const DAY = /^\d{4}-\d\d-\d\d$/;
 
+/** The output column of a row: its JSON text as given, else the output object serialised. */
+function outputText(row: LoggedPrediction | SerializedPrediction): string {
+  const given = (row as Partial<SerializedPrediction>).outputJson;
+  return given !== undefined ? given : JSON.stringify((row as LoggedPrediction).output);
+}
+
 function toLogged(row: Selectable<PredictionLogTable>): LoggedPrediction {
   return {
     requestId: row.request_id,
@@ -80,15 +86,19 @@ function checkLogged(row: unknown, path: string): LoggedPrediction | SerializedP
   checkInteger(row.version, `${path}.version`, 1, 'pass the version that answered');
   if (typeof row.text !== 'string')
     throw badInput(`${path}.text must be a string`, `${path}.text`, 'pass the text');
-  if ('outputJson' in row) {
-    if (typeof row.outputJson !== 'string')
+  if (row.outputJson !== undefined) {
+    if (typeof row.outputJson !== 'string' || !row.outputJson.startsWith('{'))
       throw badInput(
-        `${path}.outputJson must be a string`,
+        `${path}.outputJson must be a JSON object's text`,
         `${path}.outputJson`,
-        'pass the response item as JSON',
+        'pass JSON.stringify of the response item',
       );
   } else if (!isPlainObject(row.output))
-    throw badInput(`${path}.output must be an object`, `${path}.output`, 'pass the response item');
+    throw badInput(
+      `${path}.output must be an object (or outputJson its JSON text)`,
+      `${path}.output`,
+      'pass the response item',
+    );
   if (typeof row.overridden !== 'boolean')
     throw badInput(
       `${path}.overridden must be true or false`,
@@ -138,7 +148,7 @@ export class SqlFeedbackStore implements FeedbackStore {
       model: r.model,
       version: r.version,
       text: r.text,
-      output: 'outputJson' in r ? r.outputJson : JSON.stringify(r.output),
+      output: outputText(r),
       overridden: r.overridden ? 1 : 0,
       latency_ms: r.latencyMs,
       created_at: utcTimestamp(r.createdAt, 'createdAt'),

@@ -683,7 +683,7 @@ export class SqlStore implements Store {
    */
   async checkpointInBackground(logger?: CheckpointLog): Promise<void> {
     const handle = this.sqlite;
-    if (!handle || handle.memory || this.checkpointer) return;
+    if (!handle || handle.memory || this.checkpointer || this.closed) return;
     this.checkpointer = SqliteCheckpointer.start(handle, handle.name, logger ? { logger } : {});
     await this.checkpointer;
   }
@@ -691,7 +691,8 @@ export class SqlStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await (await this.checkpointer)?.stop();
+    // A checkpointer that failed to start has already put automatic checkpoints back.
+    await (await this.checkpointer?.catch(() => null))?.stop();
     this.artifacts.close?.();
     await this.db.destroy();
   }
