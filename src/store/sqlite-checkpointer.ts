@@ -59,6 +59,8 @@ export class SqliteCheckpointer {
       logger?.warn({ err: error }, 'SQLite checkpoint worker failed; automatic checkpoints are back on');
       this.restore();
     });
+    // After the listeners: a 'message' listener refs the worker again, which would keep a process alive.
+    worker.unref();
   }
 
   /**
@@ -100,7 +102,6 @@ export class SqliteCheckpointer {
       await worker.terminate(); // e.g. the handle was closed meanwhile
       throw error;
     }
-    worker.unref();
     return new SqliteCheckpointer(handle, worker, defaultPages, options.logger);
   }
 

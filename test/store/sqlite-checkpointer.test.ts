@@ -16,21 +16,22 @@ test('checkpoints run on the worker: the writing handle never does one, and stop
   const handle = new BetterSqlite3(path);
   handle.pragma('journal_mode = WAL');
   handle.exec('create table t (x text)');
-  const checkpointer = await SqliteCheckpointer.start(handle, path, { intervalMs: 20 });
+  const checkpointer = await SqliteCheckpointer.start(handle, path, { intervalMs: 300 });
   assert.ok(checkpointer, 'the worker started');
   assert.equal(handle.pragma('wal_autocheckpoint', { simple: true }), 0, 'automatic checkpoints are off');
-  const before = statSync(path).size;
   const insert = handle.prepare('insert into t values (?)');
+  // 6 MB in one commit: past the 1,000 pages (4 MB) at which an automatic checkpoint would run inside it.
   handle.transaction(() => {
-    for (let i = 0; i < 2000; i++) insert.run('x'.repeat(1000));
+    for (let i = 0; i < 6000; i++) insert.run('x'.repeat(1000));
   })();
-  assert.equal(statSync(path).size, before, 'the commit wrote the WAL only');
-  for (let i = 0; i < 1000 && statSync(path).size <= before + 1_000_000; i++)
+  assert.ok(statSync(`${path}-wal`).size > 6_000_000, 'the commit went to the WAL');
+  assert.ok(statSync(path).size < 1_000_000, 'and was not checkpointed into the database file by the commit');
+  for (let i = 0; i < 1000 && statSync(path).size < 6_000_000; i++)
     await new Promise((r) => setTimeout(r, 10));
-  assert.ok(statSync(path).size > before + 1_000_000, 'the worker copied the WAL into the database file');
+  assert.ok(statSync(path).size >= 6_000_000, 'the worker copied the WAL into the database file');
   await checkpointer.stop();
   assert.equal(handle.pragma('wal_autocheckpoint', { simple: true }), 1000, 'back to the default');
-  assert.equal((handle.prepare('select count(*) as n from t').get() as { n: number }).n, 2000);
+  assert.equal((handle.prepare('select count(*) as n from t').get() as { n: number }).n, 6000);
   handle.close();
 });
 
