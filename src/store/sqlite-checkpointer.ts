@@ -9,6 +9,7 @@ const MAX_FAILURES = 5;
 /** Where the checkpointer reports trouble (a pino/fastify logger fits). */
 export interface CheckpointLog {
   warn(obj: unknown, msg?: string): void;
+  info?(obj: unknown, msg?: string): void;
 }
 
 /** Settings of {@link SqliteCheckpointer.start}. */
@@ -51,9 +52,15 @@ export class SqliteCheckpointer {
         resolve();
       }),
     );
-    worker.on('message', (message: { type: string; message?: string }) => {
-      if (message.type === 'checkpoint') this.failures = 0;
-      else if (message.type === 'error') this.failed(message.message);
+    worker.on('message', (message: { type: string; message?: string; mode?: string; log?: number }) => {
+      if (message.type === 'checkpoint') {
+        this.failures = 0;
+        if (message.mode === 'RESTART')
+          logger?.info?.(
+            { walPages: message.log },
+            'SQLite WAL outgrew the passive checkpoints; restarted it',
+          );
+      } else if (message.type === 'error') this.failed(message.message);
     });
     worker.on('error', (error) => {
       logger?.warn({ err: error }, 'SQLite checkpoint worker failed; automatic checkpoints are back on');

@@ -142,7 +142,10 @@ export interface Store {
    * Optional: moves database housekeeping that would block the calling thread (SQLite's WAL checkpoints) to a
    * background thread, for a server that writes from its event loop.
    */
-  checkpointInBackground?(logger?: { warn(obj: unknown, msg?: string): void }): Promise<void>;
+  checkpointInBackground?(logger?: {
+    warn(obj: unknown, msg?: string): void;
+    info?(obj: unknown, msg?: string): void;
+  }): Promise<void>;
 
   /** Stores a version atomically; identical content under the same name returns the existing version. */
   putDatasetVersion(input: NewDatasetVersion): Promise<{ version: DatasetVersion; created: boolean }>;
