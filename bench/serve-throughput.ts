@@ -26,7 +26,7 @@ import { registerModelVersion } from '../src/registry/register.ts';
 import { openStore } from '../src/store/open-store.ts';
 import { DEFAULT_TENANT, PRODUCTION_ALIAS } from '../src/store/serving-store.ts';
 import { buildReferenceProfile, saveReferenceProfile } from '../src/train/reference-profile.ts';
-import { pacedLoad } from './paced-load.ts';
+import { type PacedRequest, type PacedResult, pacedLoad } from './paced-load.ts';
 import { loadLine, machineInfo, writeResult } from './results-file.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -112,32 +112,16 @@ async function trainAndSave(
   );
 }
 
-/** Starts `sapphire serve --port 0 --json` and resolves with its URL once it prints the ready line. */
-async function startServer(
-  projectDir: string,
-  extra: string[] = [],
-): Promise<{ url: string; child: ChildProcess }> {
-  const command = [
-    ...(PIN ? ['taskset', '-c', '1'] : []),
-    process.execPath,
-    ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
-    join(REPO, 'bin', 'sapphire.js'),
-    'serve',
-    '--port',
-    '0',
-    '--json',
-    '--log-sample',
-    String(LOG_SAMPLE),
-    ...SERVE_ARGS,
-    ...extra,
-  ];
+/**
+ * Spawns `node <args>` in `cwd` (on CPU 1 with --pin) and resolves with its URL once it prints a JSON line with
+ * one (`sapphire serve --json` and bench/fastify-floor.mjs both do).
+ */
+async function spawnListening(args: string[], cwd: string): Promise<{ url: string; child: ChildProcess }> {
+  const command = [...(PIN ? ['taskset', '-c', '1'] : []), process.execPath, ...args];
   const child = spawn(command[0]!, command.slice(1), {
-    cwd: projectDir,
+    cwd,
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-    },
+    env: { ...process.env, NODE_ENV: 'production' },
   });
   const lines = createInterface({ input: child.stdout! });
   for await (const line of lines) {
@@ -148,7 +132,29 @@ async function startServer(
       // not the ready line
     }
   }
-  throw new Error('sapphire serve exited before it was ready');
+  throw new Error(`${args.join(' ')} exited before it was ready`);
+}
+
+/** Starts `sapphire serve --port 0 --json` and resolves with its URL once it prints the ready line. */
+function startServer(
+  projectDir: string,
+  extra: string[] = [],
+): Promise<{ url: string; child: ChildProcess }> {
+  return spawnListening(
+    [
+      ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
+      join(REPO, 'bin', 'sapphire.js'),
+      'serve',
+      '--port',
+      '0',
+      '--json',
+      '--log-sample',
+      String(LOG_SAMPLE),
+      ...SERVE_ARGS,
+      ...extra,
+    ],
+    projectDir,
+  );
 }
 
 /** User + system CPU seconds a process has used so far (Linux /proc). */
@@ -169,55 +175,48 @@ async function load(
   key: string,
   rate: number | null,
 ): Promise<LoadResult> {
-  // One prebuilt request per body: autocannon cycles through them without rebuilding (a setupRequest callback
+  // One prebuilt request per body: the generators cycle through them without rebuilding (a setupRequest callback
   // would make the load generator, not the server, the bottleneck).
-  const cpuBefore = cpuSeconds(serverPid);
+  const requests = bodies
+    ? bodies.map((body) => ({ method: 'POST' as const, path: route, body }))
+    : [{ method: 'GET' as const, path: route }];
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-  if (rate && RATE_GENERATOR === 'paced') {
-    const paced = await pacedLoad({
-      url,
-      rate,
-      seconds: SECONDS,
-      connections: RATE_CONNECTIONS,
-      headers,
-      requests: bodies
-        ? bodies.map((body) => ({ method: 'POST' as const, path: route, body }))
-        : [{ method: 'GET' as const, path: route }],
-    });
-    return {
-      serverCpuUsPerRequest: ((cpuSeconds(serverPid) - cpuBefore) / paced.sent) * 1e6,
-      route: `${bodies ? 'POST' : 'GET'} ${route}`,
-      requestsPerSecond: paced.requestsPerSecond,
-      p50Ms: paced.p50Ms,
-      p99Ms: paced.p99Ms,
-      maxMs: paced.maxMs,
-      errors: paced.errors,
-      non2xx: paced.non2xx,
-      rate,
-    };
-  }
+  const cpuBefore = cpuSeconds(serverPid);
+  const measured =
+    rate && RATE_GENERATOR === 'paced'
+      ? await pacedLoad({ url, rate, seconds: SECONDS, connections: RATE_CONNECTIONS, headers, requests })
+      : await autocannonLoad(url, headers, requests, rate);
+  return {
+    ...measured,
+    serverCpuUsPerRequest: ((cpuSeconds(serverPid) - cpuBefore) / Math.max(1, measured.sent)) * 1e6,
+    route: `${bodies ? 'POST' : 'GET'} ${route}`,
+    rate,
+  };
+}
+
+/** autocannon at peak (or at `rate` with its per-connection rate, which sends each second's quota in a burst). */
+async function autocannonLoad(
+  url: string,
+  headers: Record<string, string>,
+  requests: PacedRequest[],
+  rate: number | null,
+): Promise<Omit<PacedResult, 'p90Ms'>> {
   const result = await autocannon({
     url,
     connections: rate ? RATE_CONNECTIONS : CONNECTIONS,
     duration: SECONDS,
-    // A per-connection rate spreads requests evenly; `overallRate` releases each second's quota in a burst.
     ...(rate ? { connectionRate: Math.max(1, Math.round(rate / RATE_CONNECTIONS)) } : {}),
     headers,
-    requests: bodies
-      ? bodies.map((body) => ({ method: 'POST' as const, path: route, body }))
-      : [{ method: 'GET' as const, path: route }],
+    requests,
   });
-  const requests = result.requests.total;
   return {
-    serverCpuUsPerRequest: ((cpuSeconds(serverPid) - cpuBefore) / Math.max(1, requests)) * 1e6,
-    route: `${bodies ? 'POST' : 'GET'} ${route}`,
+    sent: result.requests.total,
     requestsPerSecond: result.requests.average,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     maxMs: result.latency.max,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
-    rate,
   };
 }
 
@@ -352,18 +351,8 @@ async function main(): Promise<void> {
  * and its do-nothing JSON POST, to show what share of a GET any Fastify POST reaches on this machine.
  */
 async function measureFloor(bodies: string[]): Promise<LoadResult[]> {
-  const child = spawn(
-    PIN ? 'taskset' : process.execPath,
-    [...(PIN ? ['-c', '1', process.execPath] : []), join(REPO, 'bench', 'fastify-floor.mjs')],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } },
-  );
+  const { url, child } = await spawnListening([join(REPO, 'bench', 'fastify-floor.mjs')], REPO);
   try {
-    const lines = createInterface({ input: child.stdout! });
-    let url = '';
-    for await (const line of lines) {
-      url = (JSON.parse(line) as { url: string }).url;
-      break;
-    }
     serverPid = child.pid!;
     await load(url, '/predict', bodies, '', null); // warm-up
     const healthz = await load(url, '/healthz', null, '', null);

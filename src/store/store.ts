@@ -6,6 +6,7 @@ import type {
   RegistryStore,
   TenantStore,
 } from './serving-store.ts';
+import type { CheckpointLog } from './sqlite-checkpointer.ts';
 
 /** How a dataset version was made from its parent (or from files, for an import). */
 export interface DatasetOperation {
@@ -142,10 +143,7 @@ export interface Store {
    * Optional: moves database housekeeping that would block the calling thread (SQLite's WAL checkpoints) to a
    * background thread, for a server that writes from its event loop.
    */
-  checkpointInBackground?(logger?: {
-    warn(obj: unknown, msg?: string): void;
-    info?(obj: unknown, msg?: string): void;
-  }): Promise<void>;
+  checkpointInBackground?(logger?: CheckpointLog): Promise<void>;
 
   /** Stores a version atomically; identical content under the same name returns the existing version. */
   putDatasetVersion(input: NewDatasetVersion): Promise<{ version: DatasetVersion; created: boolean }>;
