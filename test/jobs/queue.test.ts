@@ -14,7 +14,7 @@ import {
   queueRunner,
   type RetrainJobData,
 } from '../../src/jobs/queue.ts';
-import { startQueueWorker } from '../../src/jobs/queue-worker.ts';
+import { startQueueWorker, type WorkerEvent } from '../../src/jobs/queue-worker.ts';
 import { promoteVersion } from '../../src/registry/promotion.ts';
 import { registerModelVersion } from '../../src/registry/register.ts';
 import { openStore } from '../../src/store/open-store.ts';
@@ -70,61 +70,67 @@ async function topicProject() {
   };
 }
 
+/** A fresh project and a queue worker on a fresh queue (with `extra` settings) for `run`; both closed after it. */
+async function withQueueWorker(
+  run: (project: Awaited<ReturnType<typeof topicProject>>, name: string) => Promise<void>,
+  extra: Partial<Parameters<typeof startQueueWorker>[0]> = {},
+): Promise<void> {
+  const project = await topicProject();
+  const name = freshQueueName();
+  const worker = await startQueueWorker({
+    url: REDIS_URL as string,
+    name,
+    storeUri: project.storeUri,
+    workDir: project.dir,
+    ...extra,
+  });
+  try {
+    await run(project, name);
+  } finally {
+    await worker.close();
+    await project.close();
+  }
+}
+
 describe('queue', { skip: SKIP }, () => {
   test('a job whose training process dies on every attempt is marked failed with the reason after N attempts', async () => {
-    const project = await topicProject();
-    const name = freshQueueName();
     const events: string[] = [];
-    const worker = await startQueueWorker({
-      url: REDIS_URL as string,
-      name,
-      storeUri: project.storeUri,
-      workDir: project.dir,
-      jobScript: CRASHING,
-      onEvent: (e) => events.push(`${e.type}${e.type === 'failed' ? `:${e.willRetry}` : ''}`),
-    });
-    try {
-      const study = await project.store.createRun({ kind: 'sweep' });
-      const job: TrainJob = {
-        id: 'trial-crash-before',
-        config: topicConfig(),
-        record: { kind: 'trial', parentId: study.id },
-      };
-      const context = { projectDir: project.dir, storeUri: project.storeUri, card: topicCard };
-      const [result] = await queueRunner({
-        url: REDIS_URL as string,
-        name,
-        card: topicCard,
-        attempts: 2,
-        pollMs: 200,
-      })([job], { store: project.store, context });
-      assert.equal(result?.status, 'failed');
-      assert.match(result?.error ?? '', /queue gave up.*training process \d+ exited with code 3/);
-      assert.deepEqual(
-        events.filter((e) => e.startsWith('failed')),
-        ['failed:true', 'failed:false'],
-        'retried once, then failed for good',
-      );
-      const members = await project.store.listRuns({ parentId: study.id });
-      assert.equal(members.length, 1, 'the failed job is recorded once');
-      assert.equal(members[0]?.status, 'failed');
-      assert.equal(members[0]?.provenance[MEMBER_KEY], 'trial-crash-before');
-    } finally {
-      await worker.close();
-      await project.close();
-    }
+    const onEvent = (e: WorkerEvent) =>
+      events.push(`${e.type}${e.type === 'failed' ? `:${e.willRetry}` : ''}`);
+    await withQueueWorker(
+      async (project, name) => {
+        const study = await project.store.createRun({ kind: 'sweep' });
+        const job: TrainJob = {
+          id: 'trial-crash-before',
+          config: topicConfig(),
+          record: { kind: 'trial', parentId: study.id },
+        };
+        const context = { projectDir: project.dir, storeUri: project.storeUri, card: topicCard };
+        const [result] = await queueRunner({
+          url: REDIS_URL as string,
+          name,
+          card: topicCard,
+          attempts: 2,
+          pollMs: 200,
+        })([job], { store: project.store, context });
+        assert.equal(result?.status, 'failed');
+        assert.match(result?.error ?? '', /queue gave up.*training process \d+ exited with code 3/);
+        assert.deepEqual(
+          events.filter((e) => e.startsWith('failed')),
+          ['failed:true', 'failed:false'],
+          'retried once, then failed for good',
+        );
+        const members = await project.store.listRuns({ parentId: study.id });
+        assert.equal(members.length, 1, 'the failed job is recorded once');
+        assert.equal(members[0]?.status, 'failed');
+        assert.equal(members[0]?.provenance[MEMBER_KEY], 'trial-crash-before');
+      },
+      { jobScript: CRASHING, onEvent },
+    );
   });
 
   test('sweep --queue --detach returns at once; study watch follows it to the end; cv --queue waits for its folds', async () => {
-    const project = await topicProject();
-    const name = freshQueueName();
-    const worker = await startQueueWorker({
-      url: REDIS_URL as string,
-      name,
-      storeUri: project.storeUri,
-      workDir: project.dir,
-    });
-    try {
+    await withQueueWorker(async (project, name) => {
       await import('node:fs/promises').then((fs) =>
         fs.writeFile(
           join(project.dir, 'topics.yaml'),
@@ -173,22 +179,11 @@ describe('queue', { skip: SKIP }, () => {
         'bullmq',
         'trained by the worker',
       );
-    } finally {
-      await worker.close();
-      await project.close();
-    }
+    });
   });
 
   test('a retraining runs on a worker and its outcome comes back to the submitter', async () => {
-    const project = await topicProject();
-    const name = freshQueueName();
-    const worker = await startQueueWorker({
-      url: REDIS_URL as string,
-      name,
-      storeUri: project.storeUri,
-      workDir: project.dir,
-    });
-    try {
+    await withQueueWorker(async (project, name) => {
       const base = { tenant: 'default', name: 'topics', actor: 'user:test' };
       const trained = await trainModel({
         store: project.store,
@@ -225,9 +220,6 @@ describe('queue', { skip: SKIP }, () => {
       assert.equal(run.kind, 'retrain');
       assert.equal((run.provenance.lease as { job?: string }).job, job.id, 'the run names its queue job');
       assert.ok(messages.length > 0, 'progress messages reached the submitter');
-    } finally {
-      await worker.close();
-      await project.close();
-    }
+    });
   });
 });
